@@ -1,0 +1,2 @@
+UNIT_TESTS += strutil
+strutil_SRCS := hv/lib/strutil.c
