@@ -1,13 +1,70 @@
-# Keel: top-level build. `make` builds build/keel.elf; `make test` runs all
-# tests; `make run` boots Keel in QEMU; `make iso` builds build/keel.iso.
+# Keel: top-level build.
+#   make            build/keel.elf          make iso     build/keel.iso
+#   make test       all tests (installs missing Debian packages first)
+#   make run        boot Keel in QEMU       make install put it in /boot + GRUB entry
 .SECONDEXPANSION:
 .DEFAULT_GOAL := all
 MAKEFLAGS += --no-builtin-rules
+.SUFFIXES:
+
+CC      := gcc
+LD      := ld
+OBJCOPY := objcopy
+B       := build
+
+CFLAGS  := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+           -ffreestanding -fno-builtin -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+           -Iinclude -fpie -fno-plt -fno-stack-protector -fno-asynchronous-unwind-tables \
+           -fno-omit-frame-pointer -mno-red-zone -mgeneral-regs-only -mcmodel=small \
+           -fcf-protection=none -MMD -MP
+ASFLAGS := -Iinclude -D__ASSEMBLY__ -MMD -MP
+LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-dynamic-linker \
+           -z norelro --build-id=none
+
+SRCDIRS := arch/x86_64 arch/x86_64/acpi hv hv/lib mm sched hypercall
+C_SRCS  := $(foreach d,$(SRCDIRS),$(wildcard $(d)/*.c))
+S_SRCS  := $(foreach d,$(SRCDIRS),$(wildcard $(d)/*.S))
+OBJS    := $(patsubst %,$(B)/obj/%.o,$(C_SRCS) $(S_SRCS))
 
 include tests/unit/unit.mk
 
-.PHONY: all unit
-all:
+.PHONY: all clean unit test run iso install bench
+all: $(B)/keel.elf
+
+$(B)/obj/%.c.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -c $< -o $@
+
+$(B)/obj/%.S.o: %.S
+	@mkdir -p $(@D)
+	@echo "  AS      $<"
+	@$(CC) $(ASFLAGS) -c $< -o $@
+
+# Three links: without symbols, then with a table of pass 1's symbols, then
+# with pass 2's. The table has the same size in passes 2 and 3, so pass 3's
+# addresses equal pass 2's and its table is exact (checked below).
+$(B)/empty-syms.o:
+	@mkdir -p $(@D)
+	printf '\t.section .keel_symtab, "a"\n\t.globl keel_symtab_count, keel_symtab_addrs, keel_symtab_name_offs, keel_symtab_names\nkeel_symtab_count: .quad 0\nkeel_symtab_addrs:\nkeel_symtab_name_offs:\nkeel_symtab_names:\n' | $(CC) -c -x assembler - -o $@
+
+$(B)/keel.elf: $(OBJS) linker.ld $(B)/empty-syms.o tools/gensyms.sh tools/check-image.sh
+	$(LD) $(LDFLAGS) -T linker.ld -o $(B)/keel.1 $(OBJS) $(B)/empty-syms.o
+	tools/gensyms.sh $(B)/keel.1 > $(B)/syms.1.S
+	$(CC) -c $(B)/syms.1.S -o $(B)/syms.1.o
+	$(LD) $(LDFLAGS) -T linker.ld -o $(B)/keel.2 $(OBJS) $(B)/syms.1.o
+	tools/gensyms.sh $(B)/keel.2 > $(B)/syms.2.S
+	$(CC) -c $(B)/syms.2.S -o $(B)/syms.2.o
+	$(LD) $(LDFLAGS) -T linker.ld -o $(B)/keel.syms $(OBJS) $(B)/syms.2.o
+	tools/gensyms.sh $(B)/keel.syms > $(B)/syms.3.S
+	cmp -s $(B)/syms.2.S $(B)/syms.3.S || { echo "symbol table did not converge"; exit 1; }
+	tools/check-image.sh $(B)/keel.syms
+	$(OBJCOPY) --strip-debug $(B)/keel.syms $@
+
+clean:
+	rm -rf $(B)
 
 unit: unit-build
 	tests/unit/run.sh $(UNIT_BINS)
+
+-include $(OBJS:.o=.d)

@@ -1,0 +1,136 @@
+/* Processor setup for every CPU. */
+#include <keel/cpu.h>
+#include <keel/cmdline.h>
+#include <keel/cpufeature.h>
+#include <keel/log.h>
+#include <keel/mm.h>
+#include <keel/panic.h>
+#include <keel/string.h>
+#include <keel/traps.h>
+#include <keel/x86.h>
+
+bool opt_smep = true, opt_smap = true;
+param_bool("smep", opt_smep);
+param_bool("smap", opt_smap);
+
+struct percpu *cpu_percpu[NR_CPUS];
+unsigned nr_cpus_online;
+unsigned nr_cpus_possible = 1;
+
+/* The BSP runs on a static stack block and GDT until memory is up. */
+extern char bsp_boot_stack[];
+static struct seg_desc bsp_early_gdt[FIRST_RESERVED_GDT_ENTRY + GDT_RESERVED_ENTRIES] __aligned(4096);
+static struct percpu bsp_percpu;
+
+static void gdt_fill_reserved(struct seg_desc *gdt, struct tss64 *tss)
+{
+    struct seg_desc *r = gdt + FIRST_RESERVED_GDT_ENTRY;
+    uint64_t base = (uint64_t)tss, limit = sizeof(*tss) - 1;
+
+    r[1].raw = 0x00af9a000000ffffUL;    /* hypervisor code64, DPL0 */
+    r[2].raw = 0x00cf92000000ffffUL;    /* hypervisor data, DPL0 */
+    r[4].raw = 0x00cffa000000ffffUL;    /* ring-3 code32 */
+    r[5].raw = 0x00cff2000000ffffUL;    /* ring-3 data */
+    r[6].raw = 0x00affa000000ffffUL;    /* ring-3 code64 */
+    r[8].raw = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89UL << 40) |
+               ((limit >> 16 & 0xf) << 48) | ((base >> 24 & 0xff) << 56);
+    r[9].raw = base >> 32;              /* 64-bit TSS, available */
+}
+
+static void gdt_load(struct seg_desc *gdt)
+{
+    struct desc_ptr p = {
+        (FIRST_RESERVED_GDT_ENTRY + GDT_RESERVED_ENTRIES) * 8 - 1, (uint64_t)gdt
+    };
+    __asm__ __volatile__(
+        "lgdt %0\n\t"
+        "pushq %1\n\t"
+        "leaq 1f(%%rip), %%rax\n\t"
+        "pushq %%rax\n\t"
+        "lretq\n"
+        "1:\n\t"
+        "movl %2, %%eax\n\t"
+        "movl %%eax, %%ss\n\t"
+        "xorl %%eax, %%eax\n\t"
+        "movl %%eax, %%ds\n\t"
+        "movl %%eax, %%es\n\t"
+        "movl %%eax, %%fs\n\t"
+        "movl %%eax, %%gs\n\t"
+        : : "m"(p), "i"(HYPERVISOR_CS), "i"(HYPERVISOR_DS) : "rax", "memory");
+    __asm__ __volatile__("ltr %w0" : : "r"(TSS_SEL));
+}
+
+static void tss_setup(struct tss64 *tss, vaddr_t block)
+{
+    memset(tss, 0, sizeof(*tss));
+    tss->rsp[0] = block + STACK_BLOCK_SIZE - CPU_INFO_SIZE;
+    tss->ist[IST_DF - 1] = block + STACK_IST_DF_TOP;
+    tss->ist[IST_NMI - 1] = block + STACK_IST_NMI_TOP;
+    tss->ist[IST_MC - 1] = block + STACK_IST_MC_TOP;
+    tss->iomap_base = sizeof(*tss);     /* no I/O bitmap: ring 3 gets #GP */
+}
+
+static void cpu_control_regs(void)
+{
+    uint64_t cr4 = read_cr4();
+
+    if (boot_cpu.pge)
+        cr4 |= CR4_PGE;
+    if (boot_cpu.smep && opt_smep)
+        cr4 |= CR4_SMEP;
+    if (boot_cpu.smap && opt_smap)
+        cr4 |= CR4_SMAP;
+    if (boot_cpu.fsgsbase)
+        cr4 |= CR4_FSGSBASE;
+    cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT;
+    write_cr4(cr4);
+    write_cr0(read_cr0() | CR0_WP | CR0_NE | CR0_MP);
+    if (boot_cpu.nx)
+        wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
+}
+
+void cpu_early_init(void)
+{
+    struct cpu_info *ci = (struct cpu_info *)(bsp_boot_stack + STACK_BLOCK_SIZE - CPU_INFO_SIZE);
+
+    bsp_percpu.stack_block = (vaddr_t)bsp_boot_stack;
+    bsp_percpu.gdt = bsp_early_gdt;
+    ci->percpu = &bsp_percpu;
+    ci->cpu_id = 0;
+    cpu_percpu[0] = &bsp_percpu;
+    tss_setup(&bsp_percpu.tss, bsp_percpu.stack_block);
+    gdt_fill_reserved(bsp_early_gdt, &bsp_percpu.tss);
+    gdt_load(bsp_early_gdt);
+    idt_init();
+    idt_load();
+}
+
+struct percpu *cpu_alloc(unsigned cpu_id, uint32_t apic_id)
+{
+    struct percpu *pc = cpu_id == 0 ? &bsp_percpu : kzalloc(sizeof(*pc));
+    if (!pc)
+        return NULL;
+    pc->cpu_id = cpu_id;
+    pc->apic_id = apic_id;
+    pc->stack_block = vmap_stack_block();
+    pc->gdt = vmap_gdt();
+    if (!pc->stack_block || !pc->gdt)
+        return NULL;
+    struct cpu_info *ci = (struct cpu_info *)(pc->stack_block + STACK_BLOCK_SIZE - CPU_INFO_SIZE);
+    ci->cpu_id = cpu_id;
+    ci->apic_id = apic_id;
+    ci->percpu = pc;
+    timer_queue_init(&pc->timers);
+    cpu_percpu[cpu_id] = pc;
+    return pc;
+}
+
+/* Runs on the CPU's own stack block. */
+void cpu_init(struct percpu *pc)
+{
+    tss_setup(&pc->tss, pc->stack_block);
+    gdt_fill_reserved(pc->gdt, &pc->tss);
+    gdt_load(pc->gdt);
+    idt_load();
+    cpu_control_regs();
+}

@@ -1,0 +1,75 @@
+/* System time from the TSC. The TSC rate comes from CPUID leaf 0x15/0x16
+ * when the CPU states it, else it is measured against PIT channel 2
+ * (8254: 1.193182 MHz input, mode 0 one-shot; gate and output via port 0x61). */
+#include <keel/timer.h>
+#include <keel/cpufeature.h>
+#include <keel/log.h>
+#include <keel/panic.h>
+#include <keel/x86.h>
+
+#define PIT_HZ          1193182UL
+#define PIT_CAL_MS      50
+
+uint64_t tsc_hz;
+static uint64_t tsc_boot;
+static uint64_t ns_mult;                /* ns = tsc * ns_mult >> 32 */
+static uint64_t tsc_mult;               /* tsc = ns * tsc_mult >> 32 */
+
+uint64_t tsc_to_ns(uint64_t tsc)
+{
+    return (uint64_t)(((unsigned __int128)tsc * ns_mult) >> 32);
+}
+
+uint64_t ns_to_tsc(uint64_t ns)
+{
+    return (uint64_t)(((unsigned __int128)ns * tsc_mult) >> 32);
+}
+
+uint64_t now_ns(void)
+{
+    return tsc_to_ns(rdtsc() - tsc_boot);
+}
+
+void udelay(uint64_t us)
+{
+    uint64_t end = rdtsc() + ns_to_tsc(us * 1000);
+    while (rdtsc() < end)
+        cpu_relax();
+}
+
+/* Returns TSC ticks per second measured over PIT_CAL_MS, or 0. */
+static uint64_t tsc_calibrate_pit(void)
+{
+    uint32_t count = PIT_HZ * PIT_CAL_MS / 1000;
+
+    outb(0x61, (inb(0x61) & ~0x02) | 0x01);    /* speaker off, gate 2 on */
+    outb(0x43, 0xb0);                           /* channel 2, lo/hi, mode 0, binary */
+    outb(0x42, count & 0xff);
+    outb(0x42, count >> 8);
+    uint64_t t0 = rdtsc();
+    uint64_t spins = 0;
+    while (!(inb(0x61) & 0x20)) {
+        if (++spins > 100000000UL)
+            return 0;                           /* no PIT */
+    }
+    uint64_t t1 = rdtsc();
+    return (t1 - t0) * 1000 / PIT_CAL_MS;
+}
+
+void time_init(void)
+{
+    const char *source = "CPUID";
+
+    tsc_hz = boot_cpu.tsc_hz_cpuid;
+    if (!tsc_hz) {
+        tsc_hz = tsc_calibrate_pit();
+        source = "PIT";
+    }
+    if (!tsc_hz)
+        panic("time: cannot determine the TSC frequency");
+    ns_mult = (uint64_t)(((unsigned __int128)1000000000UL << 32) / tsc_hz);
+    tsc_mult = (uint64_t)(((unsigned __int128)tsc_hz << 32) / 1000000000UL);
+    tsc_boot = rdtsc();
+    log_info("time: TSC %lu.%03lu MHz (from %s)%s\n", tsc_hz / 1000000, tsc_hz / 1000 % 1000,
+             source, boot_cpu.invtsc ? ", invariant" : "");
+}

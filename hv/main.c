@@ -1,0 +1,167 @@
+/* Keel's start: from the boot loader's hand-off to every CPU idling (or
+ * running the self-tests and powering off). */
+#include <keel/acpi.h>
+#include <keel/apic.h>
+#include <keel/bootinfo.h>
+#include <keel/cmdline.h>
+#include <keel/console.h>
+#include <keel/cpu.h>
+#include <keel/cpufeature.h>
+#include <keel/log.h>
+#include <keel/mm.h>
+#include <keel/panic.h>
+#include <keel/percpu.h>
+#include <keel/power.h>
+#include <keel/sched.h>
+#include <keel/selftest.h>
+#include <keel/smp.h>
+#include <keel/string.h>
+#include <keel/timer.h>
+#include <keel/traps.h>
+#include <keel/uart.h>
+#include <keel/x86.h>
+
+#define KEEL_VERSION "0.1"
+
+extern const struct param __start_keel_params[], __stop_keel_params[];
+extern char __image_phys_start[], __image_phys_end[];
+extern struct acpi_info acpi_info;
+void acpi_init(const struct boot_info *bi);
+
+static struct boot_info boot_info;
+
+/* Options kept for later issues; parsed now so that Xen-style GRUB entries
+ * are accepted (dom0_mem, dom0_max_vcpus, sched). */
+static uint64_t opt_dom0_mem;
+static unsigned opt_dom0_max_vcpus;
+static char opt_sched[16] = "credit";
+static unsigned opt_maxcpus = NR_CPUS;
+param_size("dom0_mem", opt_dom0_mem);
+param_uint("dom0_max_vcpus", opt_dom0_max_vcpus, 1, NR_CPUS);
+param_string("sched", opt_sched);
+param_uint("maxcpus", opt_maxcpus, 1, NR_CPUS);
+
+/* The boot page tables map 0-4 GiB at the direct map. */
+static const void *early_phys_map(void *ctx, uint64_t phys, size_t len)
+{
+    (void)ctx;
+    if (phys + len < phys || phys + len > GiB(4))
+        return NULL;
+    return phys_to_virt(phys);
+}
+
+static void uart_irq_handler(struct cpu_regs *regs, unsigned vector)
+{
+    (void)regs, (void)vector;
+    uart_irq();
+}
+
+static void uart_rx_route(void)
+{
+    const struct uart_cfg *c = uart_config();
+    int gsi = ioapic_route_isa_irq(c->irq, VEC_IRQ_BASE + c->irq);
+    if (gsi < 0)
+        return;
+    irq_set_handler(VEC_IRQ_BASE + c->irq, uart_irq_handler);
+    console_enable_input();
+}
+
+static void debug_key_memory(char key)
+{
+    (void)key;
+    log_info("mem: total %lu KiB, free %lu KiB\n", mm_total_frames() * 4, mm_free_frames() * 4);
+}
+debug_key('m', "show free memory", debug_key_memory);
+
+static void debug_key_cpus(char key)
+{
+    (void)key;
+    for (unsigned cpu = 0; cpu < NR_CPUS; cpu++) {
+        struct percpu *pc = cpu_percpu[cpu];
+        if (pc && pc->online)
+            log_info("cpu %u: APIC id %u, %lu interrupts, %lu timer interrupts\n", cpu,
+                     pc->apic_id, pc->irqs, pc->timer_irqs);
+    }
+}
+debug_key('c', "show CPUs", debug_key_cpus);
+
+static void debug_key_reboot(char key)
+{
+    (void)key;
+    machine_reboot();
+}
+debug_key('R', "reboot the machine", debug_key_reboot);
+
+static void __noreturn bsp_continue(void)
+{
+    struct percpu *pc = this_cpu();
+
+    cpu_init(pc);
+    timers_cpu_init();
+    pc->online = true;
+    nr_cpus_online = 1;
+    smp_init_ipis();
+    irq_enable();
+    uart_rx_route();
+    smp_boot_cpus(&acpi_info, opt_maxcpus);
+    log_info("mem: total %lu KiB, free %lu KiB\n", mm_total_frames() * 4, mm_free_frames() * 4);
+
+    crashtest_run();
+    if (opt_selftest) {
+        selftest_run_all();
+        machine_power_off();
+    }
+    log_info("keel: boot complete; %u CPUs idle (no dom0 yet). Keys: 'h' for help.\n",
+             nr_cpus_online);
+    idle_loop();
+}
+
+static void __noreturn switch_stack(vaddr_t top, void (*fn)(void))
+{
+    __asm__ __volatile__("mov %0, %%rsp; xor %%ebp, %%ebp; call *%1"
+                         : : "r"(top), "r"(fn) : "memory");
+    __builtin_unreachable();
+}
+
+static void log_boot_info(const struct boot_info *bi)
+{
+    log_info("boot: Multiboot%d from '%s'%s\n", bi->protocol, bi->loader[0] ? bi->loader : "?",
+             bi->efi ? " (UEFI)" : "");
+    log_info("boot: command line: '%s'\n", bi->cmdline);
+    for (unsigned i = 0; i < bi->nr_mmap; i++)
+        log_debug("boot: mem 0x%016lx-0x%016lx type %u\n", bi->mmap[i].base,
+                  bi->mmap[i].base + bi->mmap[i].len, bi->mmap[i].type);
+    for (unsigned i = 0; i < bi->nr_mod; i++)
+        log_info("boot: module %u: 0x%lx-0x%lx (%lu KiB) '%s'\n", i, bi->mod[i].start,
+                 bi->mod[i].end, (bi->mod[i].end - bi->mod[i].start) >> 10, bi->mod[i].cmdline);
+}
+
+void kmain(uint32_t magic, uint32_t info_phys)
+{
+    struct boot_mem_access access = { early_phys_map, NULL };
+
+    console_early_init();
+    cpu_early_init();
+    log_info("\nKeel hypervisor %s (x86-64)\n", KEEL_VERSION);
+    if (bootinfo_parse(magic, info_phys, &access, &boot_info) < 0)
+        panic("boot: no usable boot information (magic 0x%x)", magic);
+    cmdline_parse(boot_info.cmdline, __start_keel_params,
+                  (size_t)(__stop_keel_params - __start_keel_params));
+    console_init();
+    log_boot_info(&boot_info);
+    bootinfo_check_modules(&boot_info, (uint64_t)__image_phys_start, (uint64_t)__image_phys_end);
+
+    cpu_features_detect(&boot_cpu);
+    cpu_features_print(&boot_cpu);
+    mm_init(&boot_info);
+    acpi_init(&boot_info);
+    time_init();
+    pic_disable();
+    apic_bsp_init(acpi_info.lapic_phys);
+    ioapic_init(&acpi_info);
+
+    struct percpu *pc = cpu_alloc(0, apic_read_id());
+    if (!pc)
+        panic("cpu: cannot allocate the boot CPU's stacks");
+    switch_stack(pc->stack_block + STACK_BLOCK_SIZE - CPU_INFO_SIZE, bsp_continue);
+}

@@ -1,0 +1,35 @@
+/* The hypervisor console: serial output, the in-memory log ring (read by
+ * dom0 later, as `xl dmesg`), log levels, and console input. */
+#ifndef KEEL_CONSOLE_H
+#define KEEL_CONSOLE_H
+
+#include <keel/types.h>
+#include <keel/log.h>
+
+#define LOG_RING_SIZE   (128 * 1024)
+
+void console_early_init(void);
+/* Apply console=, com1= and loglvl= after the command line is parsed. */
+void console_init(void);
+/* Write raw text under the console lock (a whole line at a time). */
+void console_write(const char *s, size_t n);
+/* Panic path: stop honouring a lock that another (dead) CPU may hold. */
+void console_force_unlock(void);
+void console_flush(void);
+/* Copy log ring bytes starting at absolute offset *pos into buf; returns the
+ * count and advances *pos (bytes overwritten before *pos are skipped). */
+size_t log_ring_read(uint64_t *pos, char *buf, size_t len);
+uint64_t log_ring_head(void);
+/* Serial input: take the receive interrupt from now on. */
+void console_enable_input(void);
+/* Debug keys: a key handler table, printed with 'h'. */
+struct debug_key {
+    char key;
+    const char *help;
+    void (*fn)(char key);
+};
+#define debug_key(k, h, f) \
+    static const struct debug_key __debug_key_##f __attribute__((used, section("keel_debug_keys"))) = { k, h, f }
+void console_handle_key(char c);
+
+#endif

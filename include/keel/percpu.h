@@ -1,0 +1,53 @@
+/* Per-CPU data. Each CPU runs on a stack block (memlayout.h) whose top
+ * holds a struct cpu_info: any code finds its CPU from %rsp alone, with no
+ * segment base to swap on entry from a guest. */
+#ifndef KEEL_PERCPU_H
+#define KEEL_PERCPU_H
+
+#include <keel/types.h>
+#include <keel/memlayout.h>
+#include <keel/desc.h>
+#include <keel/timer.h>
+
+#define NR_CPUS         256
+#define CPU_INFO_SIZE   64
+
+struct percpu;
+
+struct cpu_info {
+    uint32_t cpu_id;
+    uint32_t apic_id;
+    struct percpu *percpu;
+    uint64_t reserved[6];
+};
+
+struct percpu {
+    uint32_t cpu_id;
+    uint32_t apic_id;
+    uint32_t acpi_uid;
+    volatile bool online;
+    vaddr_t stack_block;                /* base of the STACK_BLOCK_SIZE block */
+    struct seg_desc *gdt;               /* this CPU's GDT (reserved entries) */
+    struct tss64 tss;
+    struct timer_queue timers;
+    volatile uint64_t timer_irqs;       /* APIC timer interrupts taken */
+    volatile uint64_t irqs;
+};
+
+BUILD_BUG_ON(sizeof(struct cpu_info) != CPU_INFO_SIZE);
+
+extern struct percpu *cpu_percpu[NR_CPUS];
+extern unsigned nr_cpus_online;
+extern unsigned nr_cpus_possible;
+
+static inline struct cpu_info *get_cpu_info(void)
+{
+    uint64_t sp;
+    __asm__ ("mov %%rsp, %0" : "=r"(sp));
+    return (struct cpu_info *)((sp & ~(STACK_BLOCK_SIZE - 1)) + STACK_BLOCK_SIZE - CPU_INFO_SIZE);
+}
+
+static inline struct percpu *this_cpu(void) { return get_cpu_info()->percpu; }
+static inline unsigned smp_processor_id(void) { return get_cpu_info()->cpu_id; }
+
+#endif

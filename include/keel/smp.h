@@ -1,0 +1,18 @@
+/* Secondary CPU start-up and cross-CPU calls. */
+#ifndef KEEL_SMP_H
+#define KEEL_SMP_H
+
+#include <keel/types.h>
+
+struct acpi_info;
+
+/* Starts every enabled CPU the MADT lists (INIT-SIPI-SIPI). */
+void smp_boot_cpus(const struct acpi_info *ai, unsigned max_cpus);
+/* Runs fn(data) on `cpu` (from its IPI handler); with `wait`, returns after
+ * it ran. Calling for the current CPU runs fn directly. */
+int smp_call_on_cpu(unsigned cpu, void (*fn)(void *), void *data, bool wait);
+/* Runs fn(data) on every other online CPU and waits. */
+void smp_call_others(void (*fn)(void *), void *data);
+void smp_init_ipis(void);
+
+#endif

@@ -1,0 +1,2 @@
+UNIT_TESTS += vsnprintf
+vsnprintf_SRCS := hv/lib/vsnprintf.c
