@@ -1,0 +1,2 @@
+UNIT_TESTS += buddy
+buddy_SRCS := mm/buddy.c
