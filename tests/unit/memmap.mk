@@ -1,0 +1,2 @@
+UNIT_TESTS += memmap
+memmap_SRCS := mm/memmap.c
