@@ -15,11 +15,12 @@ B       := build
 CFLAGS  := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
            -ffreestanding -fno-builtin -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
            -Iinclude -fpie -fno-plt -fno-stack-protector -fno-asynchronous-unwind-tables \
-           -fno-omit-frame-pointer -mno-red-zone -mgeneral-regs-only -mcmodel=small \
+           -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -mno-red-zone -mgeneral-regs-only -mcmodel=small \
            -fcf-protection=none -MMD -MP
 ASFLAGS := -Iinclude -D__ASSEMBLY__ -MMD -MP
+# .boot is one RWX segment: it runs before paging and is not mapped after.
 LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-dynamic-linker \
-           -z norelro --build-id=none
+           -z norelro --build-id=none --no-warn-rwx-segments
 
 SRCDIRS := arch/x86_64 arch/x86_64/acpi hv hv/lib mm sched hypercall
 C_SRCS  := $(foreach d,$(SRCDIRS),$(wildcard $(d)/*.c))

@@ -24,7 +24,7 @@
 #define KEEL_VERSION "0.1"
 
 extern const struct param __start_keel_params[], __stop_keel_params[];
-extern char __image_phys_start[], __image_phys_end[];
+extern char __image_start_hv[], __image_virt_end[];
 extern struct acpi_info acpi_info;
 void acpi_init(const struct boot_info *bi);
 
@@ -69,7 +69,7 @@ static void uart_rx_route(void)
 static void debug_key_memory(char key)
 {
     (void)key;
-    log_info("mem: total %lu KiB, free %lu KiB\n", mm_total_frames() * 4, mm_free_frames() * 4);
+    log_info("mem: total %lu KiB, free %lu KiB\n", mm_usable_ram >> 10, mm_free_frames() * 4);
 }
 debug_key('m', "show free memory", debug_key_memory);
 
@@ -104,7 +104,7 @@ static void __noreturn bsp_continue(void)
     irq_enable();
     uart_rx_route();
     smp_boot_cpus(&acpi_info, opt_maxcpus);
-    log_info("mem: total %lu KiB, free %lu KiB\n", mm_total_frames() * 4, mm_free_frames() * 4);
+    log_info("mem: total %lu KiB, free %lu KiB\n", mm_usable_ram >> 10, mm_free_frames() * 4);
 
     crashtest_run();
     if (opt_selftest) {
@@ -145,11 +145,17 @@ void kmain(uint32_t magic, uint32_t info_phys)
     log_info("\nKeel hypervisor %s (x86-64)\n", KEEL_VERSION);
     if (bootinfo_parse(magic, info_phys, &access, &boot_info) < 0)
         panic("boot: no usable boot information (magic 0x%x)", magic);
-    cmdline_parse(boot_info.cmdline, __start_keel_params,
+    /* A Multiboot1 loader's command line starts with the image's file name. */
+    const char *cmdline = boot_info.cmdline;
+    if (boot_info.protocol == 1) {
+        while (*cmdline && *cmdline != ' ')
+            cmdline++;
+    }
+    cmdline_parse(cmdline, __start_keel_params,
                   (size_t)(__stop_keel_params - __start_keel_params));
     console_init();
     log_boot_info(&boot_info);
-    bootinfo_check_modules(&boot_info, (uint64_t)__image_phys_start, (uint64_t)__image_phys_end);
+    bootinfo_check_modules(&boot_info, virt_to_phys(__image_start_hv), virt_to_phys(__image_virt_end));
 
     cpu_features_detect(&boot_cpu);
     cpu_features_print(&boot_cpu);

@@ -14,7 +14,7 @@
 #include <keel/string.h>
 #include <keel/x86.h>
 
-extern char __image_phys_start[], __image_phys_end[];
+extern char __image_start_hv[], __image_virt_end[];
 extern char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
 extern char __data_start[], __image_virt_end[];
 
@@ -25,6 +25,7 @@ void frames_add_free(mfn_t start, mfn_t count);
 void heap_setup(void);
 
 paddr_t ap_trampoline_phys;
+uint64_t mm_usable_ram;                 /* bytes of usable RAM in the boot map */
 struct frame *frame_table;
 
 static struct mem_range map[BOOT_MAX_MMAP];
@@ -75,8 +76,8 @@ static void reserve_in_use(struct boot_info *bi)
             ap_trampoline_phys = base;
     }
     memmap_remove(map, &nr_map, BOOT_MAX_MMAP, 0, MiB(1));
-    memmap_remove(map, &nr_map, BOOT_MAX_MMAP, (uint64_t)__image_phys_start,
-                  (uint64_t)__image_phys_end - (uint64_t)__image_phys_start);
+    memmap_remove(map, &nr_map, BOOT_MAX_MMAP, virt_to_phys(__image_start_hv),
+                  virt_to_phys(__image_virt_end) - virt_to_phys(__image_start_hv));
     for (unsigned i = 0; i < bi->nr_mod; i++)
         memmap_remove(map, &nr_map, BOOT_MAX_MMAP, ALIGN_DOWN(bi->mod[i].start, PAGE_SIZE),
                       ALIGN_UP(bi->mod[i].end, PAGE_SIZE) - ALIGN_DOWN(bi->mod[i].start, PAGE_SIZE));
@@ -158,6 +159,7 @@ void mm_init(struct boot_info *bi)
             max_addr = MAX(max_addr, map[i].base + map[i].len);
     mfn_t nr_frames = ALIGN_UP(max_addr, PAGE_SIZE) >> PAGE_SHIFT;
     uint64_t total = memmap_total(map, nr_map, MEM_USABLE);
+    mm_usable_ram = total;
 
     reserve_in_use(bi);
     paging_set_table_allocator(boot_alloc_page);

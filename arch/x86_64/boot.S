@@ -201,8 +201,11 @@ boot_high64:
     hlt
     jmp     8b
 
+    /* linker.ld places this first in .bss, aligned to STACK_BLOCK_SIZE (an
+     * .align here would raise the ELF segment alignment and break the flat
+     * file layout). */
     .section .bss.stack, "aw", @nobits
-    .align STACK_BLOCK_SIZE
+    .align 4096
     .globl bsp_boot_stack
 bsp_boot_stack:
     .skip STACK_BLOCK_SIZE

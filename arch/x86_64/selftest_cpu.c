@@ -38,8 +38,11 @@ selftest("cross-CPU calls", test_cross_calls);
 static int test_fixups(void)
 {
     int failed = 0;
-    uint64_t v;
-    ST_CHECK(rdmsr_safe(0xdeadbeef, &v) < 0);       /* no such MSR: #GP fixed up */
+    uint64_t v = 0, here = 0x1234;
+    /* A stack guard page (#PF) and a non-canonical address (#GP). */
+    ST_CHECK(probe_read_u64((void *)this_cpu()->stack_block, &v) < 0);
+    ST_CHECK(probe_read_u64((void *)0x8000000000000000UL, &v) < 0);
+    ST_CHECK(probe_read_u64(&here, &v) == 0 && v == 0x1234);
     ST_CHECK(rdmsr_safe(MSR_EFER, &v) == 0 && (v & EFER_LME));
     return failed;
 }

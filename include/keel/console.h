@@ -29,7 +29,7 @@ struct debug_key {
     void (*fn)(char key);
 };
 #define debug_key(k, h, f) \
-    static const struct debug_key __debug_key_##f __attribute__((used, section("keel_debug_keys"))) = { k, h, f }
+    static const struct debug_key __debug_key_##f __attribute__((used, section("keel_debug_keys"), aligned(8))) = { k, h, f }
 void console_handle_key(char c);
 
 #endif

@@ -38,5 +38,6 @@
 #define STACK_IST_NMI_TOP       (3 * 4096)
 #define STACK_IST_MC_TOP        (4 * 4096)
 #define STACK_PRIMARY_BOTTOM    (8 * 4096)
+#define CPU_INFO_SIZE           64      /* struct cpu_info, at the block top */
 
 #endif

@@ -10,7 +10,6 @@
 #include <keel/timer.h>
 
 #define NR_CPUS         256
-#define CPU_INFO_SIZE   64
 
 struct percpu;
 

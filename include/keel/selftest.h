@@ -11,7 +11,7 @@ struct selftest {
 };
 
 #define selftest(n, fn) \
-    static const struct selftest __selftest_##fn __attribute__((used, section("keel_selftests"))) = { n, fn }
+    static const struct selftest __selftest_##fn __attribute__((used, section("keel_selftests"), aligned(8))) = { n, fn }
 
 #define ST_CHECK(cond) do {                                             \
         if (!(cond)) {                                                  \

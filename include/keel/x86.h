@@ -126,4 +126,21 @@ static inline int rdmsr_safe(uint32_t msr, uint64_t *val)
     return err;
 }
 
+/* Reads 8 bytes at addr, returning -1 instead of faulting (#PF, #GP). */
+static inline int probe_read_u64(const void *addr, uint64_t *val)
+{
+    uint64_t v = 0;
+    int err = 0;
+    __asm__ __volatile__("1: movq (%3), %0\n\t"
+                         "2:\n\t"
+                         ".pushsection .text.fixup, \"ax\"\n"
+                         "3: movl $-1, %1\n\t"
+                         "jmp 2b\n\t"
+                         ".popsection\n\t"
+                         EX_TABLE_ENTRY(1b, 3b)
+                         : "=r"(v), "+r"(err) : "0"(v), "r"(addr) : "memory");
+    *val = v;
+    return err;
+}
+
 #endif

@@ -36,12 +36,16 @@ void acpi_init(const struct boot_info *bi)
     struct acpi_mem m = { acpi_map, NULL };
     uint64_t rsdp = 0;
 
-    if (!bi->rsdp_len && acpi_find_rsdp(&m, &rsdp) < 0) {
-        log_err("acpi: no RSDP found; running without ACPI (one CPU, no power-off)\n");
-        return;
-    }
-    if (acpi_parse(&m, rsdp, bi->rsdp_len ? bi->rsdp : NULL, bi->rsdp_len, &acpi_info) < 0) {
-        log_err("acpi: tables unusable; running without ACPI\n");
+    /* Prefer the boot loader's copy (the only source under UEFI); fall back
+     * to the BIOS-area search when there is none or it is bad. */
+    int rc = -1;
+    if (bi->rsdp_len)
+        rc = acpi_parse(&m, 0, bi->rsdp, bi->rsdp_len, &acpi_info);
+    if (rc < 0 && acpi_find_rsdp(&m, &rsdp) == 0)
+        rc = acpi_parse(&m, rsdp, NULL, 0, &acpi_info);
+    if (rc < 0) {
+        log_err("acpi: no usable RSDP or root table; running without ACPI "
+                "(one CPU, no ACPI power-off)\n");
         return;
     }
     acpi_log_summary(&acpi_info);
