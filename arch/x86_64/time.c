@@ -67,8 +67,8 @@ void time_init(void)
     }
     if (!tsc_hz)
         panic("time: cannot determine the TSC frequency");
-    ns_mult = (uint64_t)(((unsigned __int128)1000000000UL << 32) / tsc_hz);
-    tsc_mult = (uint64_t)(((unsigned __int128)tsc_hz << 32) / 1000000000UL);
+    ns_mult = (1000000000UL << 32) / tsc_hz;            /* fits: 1e9 << 32 < 2^62 */
+    tsc_mult = ((tsc_hz / 1000) << 32) / 1000000;
     tsc_boot = rdtsc();
     log_info("time: TSC %lu.%03lu MHz (from %s)%s\n", tsc_hz / 1000000, tsc_hz / 1000 % 1000,
              source, boot_cpu.invtsc ? ", invariant" : "");
