@@ -2,7 +2,8 @@
 # gensyms.sh IMAGE > symbols.S: the text symbols of a linked hypervisor image
 # as a sorted table that hv/symbols.c searches (for stack traces).
 set -eu
-nm -n --defined-only "$1" | awk '
+nm -n --defined-only "$1" | awk 'BEGIN { n = 0 }
+    
     $2 ~ /^[tT]$/ && $3 !~ /^\./ { addr[n] = $1; name[n] = $3; n++ }
     END {
         print "\t.section .keel_symtab, \"a\""
