@@ -47,20 +47,21 @@ $(B)/obj/%.S.o: %.S
 # addresses equal pass 2's and its table is exact (checked below).
 $(B)/empty-syms.o:
 	@mkdir -p $(@D)
-	printf '\t.section .keel_symtab, "a"\n\t.globl keel_symtab_count, keel_symtab_addrs, keel_symtab_name_offs, keel_symtab_names\nkeel_symtab_count: .quad 0\nkeel_symtab_addrs:\nkeel_symtab_name_offs:\nkeel_symtab_names:\n' | $(CC) -c -x assembler - -o $@
+	@printf '\t.section .keel_symtab, "a"\n\t.globl keel_symtab_count, keel_symtab_addrs, keel_symtab_name_offs, keel_symtab_names\nkeel_symtab_count: .quad 0\nkeel_symtab_addrs:\nkeel_symtab_name_offs:\nkeel_symtab_names:\n' | $(CC) -c -x assembler - -o $@
 
 $(B)/keel.elf: $(OBJS) linker.ld $(B)/empty-syms.o tools/gensyms.sh tools/check-image.sh
-	$(LD) $(LDFLAGS) -T linker.ld -o $(B)/keel.1 $(OBJS) $(B)/empty-syms.o
-	tools/gensyms.sh $(B)/keel.1 > $(B)/syms.1.S
-	$(CC) -c $(B)/syms.1.S -o $(B)/syms.1.o
-	$(LD) $(LDFLAGS) -T linker.ld -o $(B)/keel.2 $(OBJS) $(B)/syms.1.o
-	tools/gensyms.sh $(B)/keel.2 > $(B)/syms.2.S
-	$(CC) -c $(B)/syms.2.S -o $(B)/syms.2.o
-	$(LD) $(LDFLAGS) -T linker.ld -o $(B)/keel.syms $(OBJS) $(B)/syms.2.o
-	tools/gensyms.sh $(B)/keel.syms > $(B)/syms.3.S
-	cmp -s $(B)/syms.2.S $(B)/syms.3.S || { echo "symbol table did not converge"; exit 1; }
-	tools/check-image.sh $(B)/keel.syms
-	$(OBJCOPY) --strip-debug $(B)/keel.syms $@
+	@echo "  LD      $@"
+	@$(LD) $(LDFLAGS) -T linker.ld -o $(B)/keel.1 $(OBJS) $(B)/empty-syms.o
+	@tools/gensyms.sh $(B)/keel.1 > $(B)/syms.1.S
+	@$(CC) -c $(B)/syms.1.S -o $(B)/syms.1.o
+	@$(LD) $(LDFLAGS) -T linker.ld -o $(B)/keel.2 $(OBJS) $(B)/syms.1.o
+	@tools/gensyms.sh $(B)/keel.2 > $(B)/syms.2.S
+	@$(CC) -c $(B)/syms.2.S -o $(B)/syms.2.o
+	@$(LD) $(LDFLAGS) -T linker.ld -o $(B)/keel.syms $(OBJS) $(B)/syms.2.o
+	@tools/gensyms.sh $(B)/keel.syms > $(B)/syms.3.S
+	@cmp -s $(B)/syms.2.S $(B)/syms.3.S || { echo "symbol table did not converge"; exit 1; }
+	@tools/check-image.sh $(B)/keel.syms
+	@$(OBJCOPY) --strip-debug $(B)/keel.syms $@
 
 clean:
 	rm -rf $(B)
