@@ -20,11 +20,11 @@ OVMF_VARS=${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS_4M.fd}
 QEMU_COMMON=(-accel tcg -cpu max -nographic -no-reboot -display none
              -net none -monitor none)
 
-CASE= CASE_LOG= CASE_FAILS=() CASE_STATUS=
+CASE= CASE_LOG= CASE_FAILS=() CASE_STATUS= CASE_START=
 
 # case_begin NAME: start a case; its serial log is $LOG_DIR/NAME.log.
 case_begin() {
-    CASE=$1 CASE_LOG=$LOG_DIR/$1.log CASE_FAILS=() CASE_STATUS=
+    CASE=$1 CASE_LOG=$LOG_DIR/$1.log CASE_FAILS=() CASE_STATUS= CASE_START=$SECONDS
     mkdir -p "$LOG_DIR"
     rm -f "$CASE_LOG" "$LOG_DIR/$1.qemu"
 }
@@ -72,7 +72,7 @@ ovmf_args() {
 }
 
 # log_text: the serial log without carriage returns or NUL bytes.
-log_text() { tr -d '\r\000' <"$CASE_LOG" 2>/dev/null; }
+log_text() { tr -d '\r\000' 2>/dev/null <"$CASE_LOG"; }
 
 # log_has TEXT: fixed-string match in the serial log.
 log_has() { log_text | grep -qF -- "$1"; }
@@ -90,7 +90,7 @@ expect_regex() {
 # expect_banner: "Keel hypervisor" must be there.
 expect_banner() { expect_line "Keel hypervisor" "banner"; }
 
-# expect_status_clean: QEMU exited by itself with status 0 (power-off or,
+# expect_exit_clean: QEMU exited by itself with status 0 (power-off or,
 # with -no-reboot, a reboot), not killed by the timeout.
 expect_exit_clean() {
     case $CASE_STATUS in
@@ -154,10 +154,10 @@ expect_poweroff() {
 case_end() {
     local out reason
     if [ ${#CASE_FAILS[@]} -eq 0 ]; then
-        out="PASS $CASE"
+        out="PASS $CASE ($((SECONDS - CASE_START)) s)"
     else
         reason=$(printf '%s; ' "${CASE_FAILS[@]}")
-        out="FAIL $CASE: ${reason%; }"
+        out="FAIL $CASE: ${reason%; } ($((SECONDS - CASE_START)) s)"
         out+=$'\n'"---- tail of $CASE_LOG ----"$'\n'
         out+=$(log_text | tail -n 25)
         out+=$'\n'"----"

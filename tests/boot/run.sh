@@ -71,18 +71,25 @@ case_crash_pf() {
     expect_exit_clean
 }
 
+# expect_cmdline_warning OPTION VALUE: a "cmdline:" line naming both.
+expect_cmdline_warning() {
+    log_text | grep -F "cmdline:" | grep -F -- "$1" | grep -qF -- "$2" ||
+        fail "no cmdline warning about $1=$2"
+}
+
 # Unknown options and bad values are reported and otherwise ignored.
 case_cmdline_bad() {
     need_file "$KEEL_ELF" || return
     qemu_run "$T_DIRECT" -m 128 -smp 2 -kernel "$KEEL_ELF" \
         -append "console=com1 keel.selftest frobnicate=7 loglvl=shouting smep=perhaps dom0_mem=lots"
     expect_banner
-    expect_line "cmdline: unknown option 'frobnicate=7' ignored"
+    expect_regex "cmdline: unknown option 'frobnicate(=7)?' ignored" \
+        "cmdline: unknown option 'frobnicate' ignored"
     # Bad values: the contract fixes no wording, so ask for a cmdline line
-    # naming the option and the value.
-    expect_regex "cmdline:.*loglvl.*shouting" "a cmdline warning about loglvl=shouting"
-    expect_regex "cmdline:.*smep.*perhaps" "a cmdline warning about smep=perhaps"
-    expect_regex "cmdline:.*dom0_mem.*lots" "a cmdline warning about dom0_mem=lots"
+    # naming both the option and the value.
+    expect_cmdline_warning loglvl shouting
+    expect_cmdline_warning smep perhaps
+    expect_cmdline_warning dom0_mem lots
     expect_selftest
     expect_poweroff
 }

@@ -1,0 +1,45 @@
+#!/bin/bash
+# tests/run-all.sh: every test suite, run by `make test` after the build.
+#   1. host unit tests      (make unit      -> "unit: N passed, M failed")
+#   2. QEMU boot matrix     (tests/boot/run.sh   -> "boot: N passed, M failed")
+#   3. Bochs VMX/EPT boot   (tests/boot/bochs.sh -> "bochs: N passed, M failed")
+# Each suite's own output is shown as it runs. The last line is the total:
+#   <N> passed, <M> failed
+# and the exit status is 1 if anything failed. A suite that ends without its
+# summary line (crashed, could not build) counts as one failure.
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT" || exit 1
+
+total_pass=0 total_fail=0
+summary=()
+
+# run_suite NAME CMD...: run CMD, show its output, add its "NAME: N passed,
+# M failed" line to the totals.
+run_suite() {
+    local name=$1 out line p f start=$SECONDS
+    shift
+    out=$(mktemp "${TMPDIR:-/tmp}/keel-$name.XXXXXX")
+    echo "== $name: $*"
+    "$@" 2>&1 | tee "$out"
+    line=$(grep -aE "^$name: [0-9]+ passed, [0-9]+ failed" "$out" | tail -1)
+    rm -f "$out"
+    if [ -z "$line" ]; then
+        p=0 f=1
+        echo "$name: no summary line: counted as 1 failure"
+    else
+        p=$(sed 's/^[^:]*: \([0-9]*\) passed.*/\1/' <<<"$line")
+        f=$(sed 's/.*, \([0-9]*\) failed.*/\1/' <<<"$line")
+    fi
+    total_pass=$((total_pass + p)) total_fail=$((total_fail + f))
+    summary+=("$(printf '%-6s %4d passed, %3d failed  (%d s)' "$name" "$p" "$f" $((SECONDS - start)))")
+}
+
+run_suite unit  "${MAKE:-make}" -s unit
+run_suite boot  tests/boot/run.sh
+run_suite bochs tests/boot/bochs.sh
+
+echo "== summary"
+printf '%s\n' "${summary[@]}"
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]
