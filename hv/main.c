@@ -23,7 +23,6 @@
 
 #define KEEL_VERSION "0.1"
 
-extern const struct param __start_keel_params[], __stop_keel_params[];
 extern char __image_start_hv[], __image_virt_end[];
 extern struct acpi_info acpi_info;
 void acpi_init(const struct boot_info *bi);
@@ -142,17 +141,15 @@ void kmain(uint32_t magic, uint32_t info_phys)
 
     console_early_init();
     cpu_early_init();
-    log_info("\nKeel hypervisor %s (x86-64)\n", KEEL_VERSION);
+    log_always("\nKeel hypervisor %s (x86-64)\n", KEEL_VERSION);
     if (bootinfo_parse(magic, info_phys, &access, &boot_info) < 0)
         panic("boot: no usable boot information (magic 0x%x)", magic);
-    /* A Multiboot1 loader's command line starts with the image's file name. */
+    /* Debian's Xen GRUB entries put a word "placeholder" first (Xen drops the
+     * first word); accept those entries unchanged. */
     const char *cmdline = boot_info.cmdline;
-    if (boot_info.protocol == 1) {
-        while (*cmdline && *cmdline != ' ')
-            cmdline++;
-    }
-    cmdline_parse(cmdline, __start_keel_params,
-                  (size_t)(__stop_keel_params - __start_keel_params));
+    if (!strncmp(cmdline, "placeholder", 11) && (cmdline[11] == ' ' || !cmdline[11]))
+        cmdline += 11;
+    cmdline_parse_registered(cmdline);
     console_init();
     log_boot_info(&boot_info);
     bootinfo_check_modules(&boot_info, virt_to_phys(__image_start_hv), virt_to_phys(__image_virt_end));

@@ -22,5 +22,5 @@ void selftest_run_all(void)
         else
             passed++;
     }
-    log_info("keel: selftest: %u passed, %u failed\n", passed, failed);
+    log_always("keel: selftest: %u passed, %u failed\n", passed, failed);
 }

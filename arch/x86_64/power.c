@@ -61,7 +61,7 @@ static uint16_t pm1_read(const struct acpi_gas *g)
 
 void machine_reboot(void)
 {
-    log_info("keel: rebooting\n");
+    log_always("keel: rebooting\n");
     console_flush();
     smp_stop_others();
     if (acpi_info.has_fadt && acpi_info.reset_supported && acpi_info.reset_reg.address) {
@@ -80,7 +80,7 @@ void machine_reboot(void)
 
 void machine_power_off(void)
 {
-    log_info("keel: powering off\n");
+    log_always("keel: powering off\n");
     console_flush();
     smp_stop_others();
     if (acpi_info.has_fadt && acpi_info.has_s5 && !acpi_info.hw_reduced) {

@@ -92,8 +92,12 @@ void smp_call_others(void (*fn)(void *), void *data)
             smp_call_on_cpu(cpu, fn, data, true);
 }
 
+volatile bool cpus_stopping;
+
 void smp_stop_others(void)
 {
+    cpus_stopping = true;
+    __asm__ __volatile__("mfence" ::: "memory");
     if (nr_cpus_online > 1)
         apic_send_nmi_all_but_self();
 }

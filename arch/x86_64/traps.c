@@ -6,6 +6,7 @@
 #include <keel/log.h>
 #include <keel/panic.h>
 #include <keel/percpu.h>
+#include <keel/power.h>
 #include <keel/symbols.h>
 #include <keel/x86.h>
 #include <keel/apic.h>
@@ -153,8 +154,13 @@ void trap_dispatch(struct cpu_regs *regs)
             apic_eoi();
         return;
     }
-    if (v == VEC_NMI && panic_in_progress())
-        panic_stop_this_cpu();
+    if (v == VEC_NMI) {
+        if (panic_in_progress() || cpus_stopping)
+            panic_stop_this_cpu();
+        /* Platform NMIs (watchdogs, I/O check) are not fatal. */
+        log_warn("nmi: unexpected NMI on CPU %u, ignored\n", smp_processor_id());
+        return;
+    }
     if (ex_fixup(regs))
         return;
     fatal_exception(regs);

@@ -9,6 +9,7 @@
 #include <keel/compiler.h>
 
 enum log_level {
+    LOG_ALWAYS = -1, /* printed whatever loglvl says (banner, verdicts, power) */
     LOG_ERR   = 0,   /* something failed */
     LOG_WARN  = 1,   /* bad input, fallback taken */
     LOG_INFO  = 2,   /* normal boot messages */
@@ -18,6 +19,7 @@ enum log_level {
 void log_printf(enum log_level lvl, const char *fmt, ...) __printf(2, 3);
 void log_vprintf(enum log_level lvl, const char *fmt, va_list ap);
 
+#define log_always(...) log_printf(LOG_ALWAYS, __VA_ARGS__)
 #define log_err(...)   log_printf(LOG_ERR, __VA_ARGS__)
 #define log_warn(...)  log_printf(LOG_WARN, __VA_ARGS__)
 #define log_info(...)  log_printf(LOG_INFO, __VA_ARGS__)

@@ -6,6 +6,8 @@
 #include <keel/compiler.h>
 
 extern bool opt_noreboot;
+/* Set once the machine is going down: an NMI then just stops the CPU. */
+extern volatile bool cpus_stopping;
 
 /* Reboot: ACPI reset register, then the keyboard controller, then a triple
  * fault as the last resort. */
