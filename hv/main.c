@@ -78,8 +78,8 @@ static void debug_key_cpus(char key)
     for (unsigned cpu = 0; cpu < NR_CPUS; cpu++) {
         struct percpu *pc = cpu_percpu[cpu];
         if (pc && pc->online)
-            log_info("cpu %u: APIC id %u, %lu interrupts, %lu timer interrupts\n", cpu,
-                     pc->apic_id, pc->irqs, pc->timer_irqs);
+            log_info("cpu %u: APIC id %u, %lu interrupts, %lu timer interrupts, %lu heartbeats\n",
+                     cpu, pc->apic_id, pc->irqs, pc->timer_irqs, pc->heartbeats);
     }
 }
 debug_key('c', "show CPUs", debug_key_cpus);
@@ -101,6 +101,7 @@ static void __noreturn bsp_continue(void)
     nr_cpus_online = 1;
     smp_init_ipis();
     irq_enable();
+    timer_start_heartbeat();
     uart_rx_route();
     smp_boot_cpus(&acpi_info, opt_maxcpus);
     log_info("mem: total %lu KiB, free %lu KiB\n", mm_usable_ram >> 10, mm_free_frames() * 4);

@@ -114,6 +114,7 @@ static void ap_main(void)
     timers_cpu_init();
     __atomic_store_n(&pc->online, true, __ATOMIC_RELEASE);
     __atomic_fetch_add(&nr_cpus_online, 1, __ATOMIC_SEQ_CST);
+    timer_start_heartbeat();
     idle_loop();
 }
 

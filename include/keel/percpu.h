@@ -30,6 +30,8 @@ struct percpu {
     struct tss64 tss;
     struct timer_queue timers;
     volatile uint64_t timer_irqs;       /* APIC timer interrupts taken */
+    struct timer heartbeat;             /* 1 Hz, see sched/timer.c */
+    volatile uint64_t heartbeats;
     volatile uint64_t irqs;
 };
 

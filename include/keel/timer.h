@@ -38,6 +38,7 @@ void timer_set(struct timer *t, uint64_t expires_ns);
 void timer_stop(struct timer *t);
 void timer_interrupt(void);             /* run expired timers, re-arm hardware */
 void timers_cpu_init(void);
+void timer_start_heartbeat(void);      /* this CPU's 1 Hz heartbeat */
 
 /* System time: ns since boot, monotonic on every CPU (arch/x86_64/time.c). */
 uint64_t now_ns(void);
