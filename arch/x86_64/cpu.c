@@ -89,6 +89,11 @@ static void cpu_control_regs(void)
         wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
 }
 
+static const char *on_off(bool present, bool wanted)
+{
+    return !present ? "absent" : wanted ? "on" : "off (option)";
+}
+
 void cpu_early_init(void)
 {
     struct cpu_info *ci = (struct cpu_info *)(bsp_boot_stack + STACK_BLOCK_SIZE - CPU_INFO_SIZE);
@@ -133,4 +138,7 @@ void cpu_init(struct percpu *pc)
     gdt_load(pc->gdt);
     idt_load();
     cpu_control_regs();
+    if (pc->cpu_id == 0)
+        log_info("cpu: protections: NX %s, WP on, SMEP %s, SMAP %s\n", on_off(boot_cpu.nx, true),
+                 on_off(boot_cpu.smep, opt_smep), on_off(boot_cpu.smap, opt_smap));
 }
