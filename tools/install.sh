@@ -30,7 +30,7 @@ install -D -m 755 "$ROOT/tools/grub.d/20_keel" "$DESTDIR/etc/grub.d/20_keel" || 
 # Keep an admin's edited options across reinstalls.
 cfg=$DESTDIR/etc/default/grub.d/keel.cfg
 if [ ! -e "$cfg" ]; then
-    mkdir -p "$(dirname "$cfg")" && write_defaults "$cfg" || die "cannot write $cfg"
+    { mkdir -p "$(dirname "$cfg")" && write_defaults "$cfg"; } || die "cannot write $cfg"
     chmod 644 "$cfg"
 fi
 echo "install: Keel installed under ${DESTDIR:-/}"

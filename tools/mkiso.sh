@@ -12,7 +12,7 @@ set -u
 
 usage() { echo "usage: $0 ELF OUT.iso [default-entry-index] [\"extra hv options\"]" >&2; exit 2; }
 
-[ $# -ge 2 ] && [ $# -le 4 ] || usage
+if [ $# -lt 2 ] || [ $# -gt 4 ]; then usage; fi
 elf=$1 out=$2 default=${3:-0} extra=${4:-}
 
 case $default in 0|1) ;; *) echo "$0: default entry must be 0 or 1" >&2; exit 2 ;; esac
@@ -65,7 +65,7 @@ main() {
 
     # --compress=no is the default; say it, since xz costs time under emulation.
     if ! grub-mkrescue --compress=no --fonts= --locales= --themes= \
-            --install-modules="$(echo $MODULES)" \
+            --install-modules="$(tr -s ' \n' '  ' <<<"$MODULES")" \
             -o "$out" "$stage" >"$stage/mkrescue.log" 2>&1; then
         cat "$stage/mkrescue.log" >&2
         echo "$0: grub-mkrescue failed" >&2
