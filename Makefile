@@ -66,6 +66,32 @@ $(B)/keel.elf: $(OBJS) linker.ld $(B)/empty-syms.o tools/gensyms.sh tools/check-
 clean:
 	rm -rf $(B)
 
+# Extra hypervisor options for `make run` and `make iso`, e.g. KEEL_OPTS=loglvl=debug
+KEEL_OPTS ?=
+
+# The package installs are recipe lines, not prerequisites: they must run
+# before anything is built (gcc itself may be missing).
+test:
+	@tools/deps.sh test
+	@$(MAKE) --no-print-directory all
+	@tests/run-all.sh
+
+run:
+	@tools/deps.sh run
+	@$(MAKE) --no-print-directory all
+	@tools/run.sh $(KEEL_OPTS)
+
+iso: $(B)/keel.iso
+$(B)/keel.iso: $(B)/keel.elf tools/mkiso.sh
+	@echo "  ISO     $@"
+	@tools/mkiso.sh $< $@ 0 "$(KEEL_OPTS)"
+
+install: all
+	@DESTDIR="$(DESTDIR)" tools/install.sh
+
+bench: all
+	@tools/bootbench.sh
+
 unit: unit-build
 	tests/unit/run.sh $(UNIT_BINS)
 

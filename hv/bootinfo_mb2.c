@@ -33,6 +33,9 @@
 #define EFI_LOADER_DATA         2
 #define EFI_BS_CODE             3
 #define EFI_BS_DATA             4
+#define EFI_RESERVED            0
+#define EFI_RUNTIME_CODE        5
+#define EFI_RUNTIME_DATA        6
 #define EFI_CONVENTIONAL        7
 #define EFI_UNUSABLE            8
 #define EFI_ACPI_RECLAIM        9
@@ -120,7 +123,7 @@ static uint32_t efi_mem_type(uint32_t type, uint64_t attr, bool bs_active)
     case EFI_BS_CODE:
     case EFI_BS_DATA:
         if (bs_active)
-            return MEM_RESERVED;    /* firmware still owns it */
+            return MEM_FIRMWARE;    /* firmware still owns it */
         /* fall through */
     case EFI_LOADER_CODE:
     case EFI_LOADER_DATA:
@@ -130,6 +133,11 @@ static uint32_t efi_mem_type(uint32_t type, uint64_t attr, bool bs_active)
     case EFI_UNUSABLE:     return MEM_BAD;
     case EFI_ACPI_RECLAIM: return MEM_ACPI;
     case EFI_ACPI_NVS:     return MEM_NVS;
+    case EFI_RESERVED:
+    case EFI_RUNTIME_CODE:
+    case EFI_RUNTIME_DATA:
+        /* Write-back capable: RAM the firmware keeps; else device memory. */
+        return attr & EFI_MEMORY_WB ? MEM_FIRMWARE : MEM_RESERVED;
     default:               return MEM_RESERVED;
     }
 }

@@ -65,10 +65,17 @@ static void uart_rx_route(void)
     console_enable_input();
 }
 
+static void log_memory(void)
+{
+    log_info("mem: total %lu KiB, free %lu KiB (usable %lu KiB, firmware keeps %lu KiB)\n",
+             mm_total_ram >> 10, mm_free_frames() * 4, mm_usable_ram >> 10,
+             (mm_total_ram - mm_usable_ram) >> 10);
+}
+
 static void debug_key_memory(char key)
 {
     (void)key;
-    log_info("mem: total %lu KiB, free %lu KiB\n", mm_usable_ram >> 10, mm_free_frames() * 4);
+    log_memory();
 }
 debug_key('m', "show free memory", debug_key_memory);
 
@@ -104,7 +111,7 @@ static void __noreturn bsp_continue(void)
     timer_start_heartbeat();
     uart_rx_route();
     smp_boot_cpus(&acpi_info, opt_maxcpus);
-    log_info("mem: total %lu KiB, free %lu KiB\n", mm_usable_ram >> 10, mm_free_frames() * 4);
+    log_memory();
 
     crashtest_run();
     if (opt_selftest) {

@@ -10,11 +10,12 @@
 static unsigned strength(uint32_t type)
 {
     switch (type) {
-    case MEM_USABLE: return 0;
-    case MEM_ACPI:   return 1;
-    case MEM_NVS:    return 2;
-    case MEM_BAD:    return 4;
-    default:         return 3;  /* MEM_RESERVED and anything unknown */
+    case MEM_USABLE:   return 0;
+    case MEM_ACPI:     return 1;
+    case MEM_NVS:      return 2;
+    case MEM_FIRMWARE: return 3;
+    case MEM_BAD:      return 5;
+    default:           return 4;  /* MEM_RESERVED and anything unknown */
     }
 }
 
@@ -35,7 +36,7 @@ static void normalise(struct mem_range *r, unsigned *nr)
     for (unsigned i = 0; i < *nr; ) {
         if (r[i].len > UINT64_MAX - r[i].base)
             r[i].len = UINT64_MAX - r[i].base;
-        if (strength(r[i].type) == 3)
+        if (strength(r[i].type) == 4)
             r[i].type = MEM_RESERVED;
         if (!r[i].len)
             remove_at(r, nr, i);

@@ -26,6 +26,7 @@ void heap_setup(void);
 
 paddr_t ap_trampoline_phys;
 uint64_t mm_usable_ram;                 /* bytes of usable RAM in the boot map */
+uint64_t mm_total_ram;                  /* all RAM the map describes, firmware's too */
 struct frame *frame_table;
 
 static struct mem_range map[BOOT_MAX_MMAP];
@@ -36,7 +37,7 @@ static uint64_t boot_alloc_pages;
 
 static bool is_ram_type(uint32_t t)
 {
-    return t == MEM_USABLE || t == MEM_ACPI || t == MEM_NVS;
+    return t == MEM_USABLE || t == MEM_ACPI || t == MEM_NVS || t == MEM_FIRMWARE;
 }
 
 /* Boot allocator: one page from the top of the highest usable range below
@@ -160,6 +161,9 @@ void mm_init(struct boot_info *bi)
     mfn_t nr_frames = ALIGN_UP(max_addr, PAGE_SIZE) >> PAGE_SHIFT;
     uint64_t total = memmap_total(map, nr_map, MEM_USABLE);
     mm_usable_ram = total;
+    for (unsigned i = 0; i < nr_map; i++)
+        if (is_ram_type(map[i].type))
+            mm_total_ram += map[i].len;
 
     reserve_in_use(bi);
     paging_set_table_allocator(boot_alloc_page);

@@ -24,6 +24,8 @@ enum mem_type {
     MEM_ACPI     = 3,   /* ACPI tables, reclaimable once parsed */
     MEM_NVS      = 4,   /* ACPI NVS: firmware keeps it across sleep */
     MEM_BAD      = 5,   /* defective RAM */
+    MEM_FIRMWARE = 6,   /* RAM the firmware keeps (UEFI runtime services,
+                           reserved RAM): never allocated, but counted as RAM */
 };
 
 struct mem_range {

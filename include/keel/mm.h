@@ -38,6 +38,7 @@ void mm_init(struct boot_info *bi);
 /* The physical page reserved below 1 MiB for starting secondary CPUs. */
 extern paddr_t ap_trampoline_phys;
 extern uint64_t mm_usable_ram;          /* usable RAM the boot map listed */
+extern uint64_t mm_total_ram;           /* all RAM it listed, firmware-held too */
 extern pte_t *hv_l4;            /* the hypervisor's own L4 table */
 extern struct frame *frame_table;
 

@@ -190,7 +190,7 @@ static void mb2_efi_map_preferred_and_descriptor_size_honoured(void **state)
     mb2_begin();
     mb2_mmap(map, 1, 24);                       /* ignored: EFI map wins */
     const uint32_t dsz = 48;                    /* larger than the 40 we read */
-    uint64_t t = mb2_tag(17, 16 + 7 * dsz);
+    uint64_t t = mb2_tag(17, 16 + 10 * dsz);
     put32(t + 8, dsz);
     put32(t + 12, 1);
     uint64_t d = t + 16;
@@ -201,12 +201,18 @@ static void mb2_efi_map_preferred_and_descriptor_size_honoured(void **state)
     put_efi_desc(d + 4 * dsz, 8, 0x120000, 0x10, 0xf);     /* unusable */
     put_efi_desc(d + 5 * dsz, 11, 0xfec00000, 0x1, 0x1);   /* MMIO */
     put_efi_desc(d + 6 * dsz, 7, 0x200000, 0x100, 0x1);    /* conventional, UC only */
+    put_efi_desc(d + 7 * dsz, 6, 0x400000, 0x10, 0x800000000000000fULL); /* runtime data, WB */
+    put_efi_desc(d + 8 * dsz, 0, 0x500000, 0x10, 0xf);     /* reserved RAM, WB */
+    put_efi_desc(d + 9 * dsz, 0, 0xb0000000, 0x100, 0x1);  /* reserved, UC: device */
     mb2_end();
 
     assert_int_equal(parse_mb2(), 0);
     assert_int_equal(bi.nr_errors, 0);
     assert_true(bi.mmap_from_efi);
-    assert_int_equal(bi.nr_mmap, 6);
+    assert_int_equal(bi.nr_mmap, 9);
+    assert_int_equal(bi.mmap[6].type, MEM_FIRMWARE);
+    assert_int_equal(bi.mmap[7].type, MEM_FIRMWARE);
+    assert_int_equal(bi.mmap[8].type, MEM_RESERVED);
     assert_true(bi.mmap[0].base == 0 && bi.mmap[0].len == 0xa0000);
     assert_int_equal(bi.mmap[0].type, MEM_USABLE);
     assert_int_equal(bi.mmap[1].type, MEM_ACPI);
@@ -216,7 +222,7 @@ static void mb2_efi_map_preferred_and_descriptor_size_honoured(void **state)
     assert_int_equal(bi.mmap[5].type, MEM_RESERVED);
 }
 
-static void mb2_efi_bs_not_terminated_keeps_bs_memory_reserved(void **state)
+static void mb2_efi_bs_not_terminated_keeps_bs_memory_as_firmware(void **state)
 {
     (void)state;
     mb2_begin();
@@ -227,7 +233,7 @@ static void mb2_efi_bs_not_terminated_keeps_bs_memory_reserved(void **state)
     mb2_end();
     assert_int_equal(parse_mb2(), 0);
     assert_int_equal(bi.nr_mmap, 1);
-    assert_int_equal(bi.mmap[0].type, MEM_RESERVED);
+    assert_int_equal(bi.mmap[0].type, MEM_FIRMWARE);
 }
 
 static void mb2_truncated_tag_is_reported_and_earlier_tags_kept(void **state)
@@ -611,7 +617,7 @@ int main(void)
         T(mb2_full_info_parses),
         T(mb2_acpi_new_wins_over_old_in_any_order),
         T(mb2_efi_map_preferred_and_descriptor_size_honoured),
-        T(mb2_efi_bs_not_terminated_keeps_bs_memory_reserved),
+        T(mb2_efi_bs_not_terminated_keeps_bs_memory_as_firmware),
         T(mb2_truncated_tag_is_reported_and_earlier_tags_kept),
         T(mb2_tag_size_below_8_stops),
         T(mb2_missing_end_tag_is_reported),

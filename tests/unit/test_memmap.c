@@ -35,6 +35,27 @@ static void unsorted_adjacent_ranges_merge(void **state)
     assert_range(&r[2], 0x400000, 0x1000, MEM_RESERVED);
 }
 
+static void firmware_ram_ranks_between_nvs_and_reserved(void **state)
+{
+    struct mem_range r[8] = {
+        R(0x0, 0x300000, MEM_USABLE),
+        R(0x100000, 0x100000, MEM_FIRMWARE),    /* wins over usable */
+        R(0x180000, 0x10000, MEM_RESERVED),     /* wins over firmware */
+        R(0x200000, 0x10000, MEM_NVS),          /* loses to firmware */
+        R(0x1f0000, 0x20000, MEM_FIRMWARE),
+    };
+    unsigned nr = 5;
+    (void)state;
+    assert_int_equal(memmap_sanitize(r, &nr, 8), 0);
+    assert_int_equal(nr, 5);
+    assert_range(&r[0], 0, 0x100000, MEM_USABLE);
+    assert_range(&r[1], 0x100000, 0x80000, MEM_FIRMWARE);
+    assert_range(&r[2], 0x180000, 0x10000, MEM_RESERVED);
+    assert_range(&r[3], 0x190000, 0x80000, MEM_FIRMWARE);
+    assert_range(&r[4], 0x210000, 0xf0000, MEM_USABLE);
+    assert_true(memmap_total(r, nr, MEM_FIRMWARE) == 0x100000);
+}
+
 static void overlap_stronger_type_wins(void **state)
 {
     struct mem_range r[8] = {
@@ -232,6 +253,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(unsorted_adjacent_ranges_merge),
         cmocka_unit_test(overlap_stronger_type_wins),
+        cmocka_unit_test(firmware_ram_ranks_between_nvs_and_reserved),
         cmocka_unit_test(weaker_range_inside_stronger_vanishes),
         cmocka_unit_test(wrapping_and_empty_ranges),
         cmocka_unit_test(capacity_overflow_is_enospc),
