@@ -65,14 +65,13 @@ void cpu_features_detect(struct cpu_features *f)
         f->invpcid = b & (1U << 10);
         f->smap = b & (1U << 20);
     }
+    /* Leaf 0x15 states the TSC rate only when it names the crystal
+     * frequency (ECX); leaf 0x16's base frequency is not the TSC rate on
+     * every part (nor under emulators), so it is not used. */
     if (f->max_leaf >= 0x15) {
         cpuid_count(0x15, 0, &a, &b, &c, &d);
         if (a && b && c)
             f->tsc_hz_cpuid = (uint64_t)c * b / a;
-    }
-    if (!f->tsc_hz_cpuid && f->max_leaf >= 0x16) {
-        cpuid_count(0x16, 0, &a, &b, &c, &d);
-        f->tsc_hz_cpuid = (uint64_t)(a & 0xffff) * 1000000;
     }
     cpuid_count(0x80000000, 0, &a, &b, &c, &d);
     f->max_ext_leaf = a;

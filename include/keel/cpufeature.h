@@ -14,7 +14,7 @@ struct cpu_features {
          vpid, unrestricted_guest;
     uint32_t svm_asids;
     uint32_t phys_addr_bits, virt_addr_bits;
-    uint64_t tsc_hz_cpuid;          /* from leaf 0x15/0x16, 0 if unknown */
+    uint64_t tsc_hz_cpuid;          /* from leaf 0x15 (crystal-based), 0 if unknown */
 };
 
 extern struct cpu_features boot_cpu;

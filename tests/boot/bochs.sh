@@ -1,7 +1,8 @@
 #!/bin/bash
 # tests/boot/bochs.sh: boot the self-test ISO on Bochs' Skylake-X model, the
-# only rig here with Intel VMX and EPT (QEMU TCG has no VMX). Asserts Keel
-# sees +vmx and +ept and that the self-test passes. Prints one PASS/FAIL line
+# only rig here with Intel VMX and EPT (QEMU TCG has no VMX), x2APIC and the
+# TSC-deadline timer. Asserts Keel sees +vmx and +ept, runs the local APIC in
+# x2APIC mode, starts both CPUs and that the self-test passes. Prints one PASS/FAIL line
 # and "bochs: N passed, M failed".
 #
 # Bochs' exit status says nothing (it is 1 for a clean shutdown as well as a
@@ -16,6 +17,7 @@ ISO=${ISO:-$ROOT/build/keel-selftest.iso}
 BOCHS_TIMEOUT=${BOCHS_TIMEOUT:-300}
 BXCPU=${BXCPU:-corei7_skylake_x}
 BXIPS=${BXIPS:-20000000}
+BXCOUNT=${BXCOUNT:-2}      # two CPUs: exercises x2APIC start-up IPIs
 
 # write_bochsrc FILE: headless config. Debian's Bochs lacks the 'nogui'
 # display, and rfb with timeout=0 does not wait for a VNC client.
@@ -25,7 +27,7 @@ write_bochsrc() {
 megs: 256
 romimage: file=/usr/share/bochs/BIOS-bochs-latest, options=fastboot
 vgaromimage: file=/usr/share/vgabios/vgabios.bin
-cpu: model=$BXCPU, count=1, ips=$BXIPS, reset_on_triple_fault=0
+cpu: model=$BXCPU, count=$BXCOUNT, ips=$BXIPS, reset_on_triple_fault=0
 ata0-master: type=cdrom, path=$ISO, status=inserted
 boot: cdrom
 display_library: rfb, options="timeout=0"
@@ -81,8 +83,9 @@ case_bochs_selftest() {
     expect_line "cpu: features:"
     expect_feature +vmx
     expect_feature +ept
-    expect_cpus 1
-    expect_timers 1
+    expect_line "apic: x2APIC mode, timer in TSC-deadline mode"
+    expect_cpus "$BXCOUNT"
+    expect_timers "$BXCOUNT"
     expect_selftest
     expect_line "keel: powering off"
 }
