@@ -12,11 +12,15 @@ LD      := ld
 OBJCOPY := objcopy
 B       := build
 
+# -fno-ipa-reference: GCC's ipa-reference lets a load of a static variable
+# move above a call to a function that takes a lock, when that function does
+# not itself touch the variable: with several CPUs that reads it outside the
+# lock (seen: log lines lost; hv/selftest_console.c checks for it).
 CFLAGS  := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
            -ffreestanding -fno-builtin -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
            -Iinclude -fpie -fno-plt -fno-stack-protector -fno-asynchronous-unwind-tables \
            -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -mno-red-zone -mgeneral-regs-only -mcmodel=small \
-           -fcf-protection=none -MMD -MP
+           -fcf-protection=none -fno-ipa-reference -MMD -MP
 ASFLAGS := -Iinclude -D__ASSEMBLY__ -MMD -MP
 # .boot is one RWX segment: it runs before paging and is not mapped after.
 LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-dynamic-linker \

@@ -3,6 +3,7 @@
 #define KEEL_SPINLOCK_H
 
 #include <keel/types.h>
+#include <keel/compiler.h>
 #include <keel/x86.h>
 
 typedef struct spinlock {
@@ -17,6 +18,7 @@ static inline void spin_lock(spinlock_t *l)
     uint16_t ticket = __atomic_fetch_add(&l->next, 1, __ATOMIC_ACQUIRE);
     while (__atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) != ticket)
         cpu_relax();
+    barrier();
 }
 
 static inline bool spin_trylock(spinlock_t *l)
@@ -30,6 +32,7 @@ static inline bool spin_trylock(spinlock_t *l)
 
 static inline void spin_unlock(spinlock_t *l)
 {
+    barrier();
     __atomic_store_n(&l->owner, (uint16_t)(l->owner + 1), __ATOMIC_RELEASE);
 }
 
