@@ -29,7 +29,7 @@ all_cases() {
             done
         done
     done
-    echo crash-pf cmdline-bad modules serial-input
+    echo crash-pf crash-df crash-noreboot cmdline-bad modules serial-input
 }
 
 # boot_args BOOT: the QEMU arguments that load Keel in the self-test mode
@@ -72,6 +72,41 @@ case_crash_pf() {
 }
 
 # expect_cmdline_warning OPTION VALUE: a "cmdline:" line naming both.
+# Stack overflow into the guard page: the #PF cannot be delivered on the
+# same stack, so the CPU takes #DF on its IST stack and Keel reports it.
+case_crash_df() {
+    need_file "$KEEL_ELF" || return
+    qemu_run "$T_DIRECT" -m 128 -smp 2 -kernel "$KEEL_ELF" -append "console=com1 keel.crashtest=df"
+    expect_line "*** FATAL: double fault (#DF), vector 8"
+    expect_line "Stack trace:"
+    expect_regex 'crashtest_stack_overflow' "a stack frame naming crashtest_stack_overflow"
+    expect_line "*** rebooting the machine ***"
+    expect_exit_clean
+}
+
+# With noreboot a crash halts the machine: QEMU must still be running after
+# Keel says it halts (a reboot would end QEMU under -no-reboot).
+case_crash_noreboot() {
+    need_file "$KEEL_ELF" || return
+    need_tool qemu-system-x86_64 timeout || return
+    local qpid i
+    timeout 60 qemu-system-x86_64 "${QEMU_COMMON[@]}" -m 128 -smp 2 -serial "file:$CASE_LOG" \
+        -kernel "$KEEL_ELF" -append "console=com1 noreboot keel.crashtest=pf" \
+        </dev/null >"$LOG_DIR/$CASE.qemu" 2>&1 &
+    qpid=$!
+    for ((i = 0; i < 100; i++)); do
+        log_has "noreboot: halting" && break
+        kill -0 "$qpid" 2>/dev/null || break
+        sleep 0.3
+    done
+    sleep 2
+    kill -0 "$qpid" 2>/dev/null || fail "QEMU ended: the machine did not stay halted"
+    kill "$qpid" 2>/dev/null; wait "$qpid" 2>/dev/null
+    expect_line "*** FATAL: page fault"
+    expect_line "*** noreboot: halting the machine ***"
+    log_has "keel: rebooting" && fail "it rebooted despite noreboot"
+}
+
 expect_cmdline_warning() {
     log_text | grep -F "cmdline:" | grep -F -- "$1" | grep -qF -- "$2" ||
         fail "no cmdline warning about $1=$2"
@@ -124,7 +159,7 @@ case_serial_input() {
     catpid=$!
     # Keep the write end open for the whole run, so QEMU never sees EOF.
     exec {keys}<>"$fifo.in"
-    # Wait for the CPUs to come up (Keel is then idle and polling COM1), then
+    # Wait for the CPUs to come up (Keel then idles; COM1 input interrupts), then
     # press 'h' once a second until the help appears: the UART may only be
     # armed for input late in boot, and a key sent earlier is simply lost.
     for ((i = 0; i < 60; i++)); do
@@ -152,6 +187,8 @@ run_case() {
             unset IFS
             case_selftest "${parts[1]}" "${parts[2]#smp}" "${parts[3]#m}" ;;
         crash-pf)     case_crash_pf ;;
+        crash-df)     case_crash_df ;;
+        crash-noreboot) case_crash_noreboot ;;
         cmdline-bad)  case_cmdline_bad ;;
         modules)      case_modules ;;
         serial-input) case_serial_input ;;
