@@ -82,11 +82,10 @@ debug_key('m', "show free memory", debug_key_memory);
 static void debug_key_cpus(char key)
 {
     (void)key;
-    for (unsigned cpu = 0; cpu < NR_CPUS; cpu++) {
+    for_each_online_cpu(cpu) {
         struct percpu *pc = cpu_percpu[cpu];
-        if (pc && pc->online)
-            log_info("cpu %u: APIC id %u, %lu interrupts, %lu timer interrupts, %lu heartbeats\n",
-                     cpu, pc->apic_id, pc->irqs, pc->timer_irqs, pc->heartbeats);
+        log_info("cpu %u: APIC id %u, %lu interrupts, %lu timer interrupts, %lu heartbeats\n",
+                 cpu, pc->apic_id, pc->irqs, pc->timer_irqs, pc->heartbeats);
     }
 }
 debug_key('c', "show CPUs", debug_key_cpus);

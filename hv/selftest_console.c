@@ -58,9 +58,7 @@ static int test_lines_whole(void)
         return failed;
     }
     started = finished = 0;
-    for (unsigned cpu = 0; cpu < NR_CPUS; cpu++)
-        if (cpu_percpu[cpu] && cpu_percpu[cpu]->online && cpu != smp_processor_id())
-            smp_call_on_cpu(cpu, log_burst, (void *)(uintptr_t)cpus, false);
+    smp_call_others(log_burst, (void *)(uintptr_t)cpus, false);
     log_burst((void *)(uintptr_t)cpus);
     while (__atomic_load_n(&finished, __ATOMIC_SEQ_CST) < cpus)
         cpu_relax();
@@ -86,8 +84,8 @@ static int test_lines_whole(void)
         i = end + 1;
     }
     kfree(buf);
-    for (unsigned cpu = 0; cpu < NR_CPUS; cpu++)
-        if (cpu_percpu[cpu] && cpu_percpu[cpu]->online && per_cpu[cpu] != LINES_PER_CPU)
+    for_each_online_cpu(cpu)
+        if (per_cpu[cpu] != LINES_PER_CPU)
             log_err("selftest: CPU %u: %u of its %u lines in the log\n", cpu, per_cpu[cpu], LINES_PER_CPU);
     log_info("selftest: %u lines from %u CPUs at once: %u whole, %u broken\n",
              cpus * LINES_PER_CPU, cpus, whole, broken);

@@ -40,19 +40,16 @@ static void start_ticks(void *arg)
 static int test_timers(void)
 {
     int failed = 0;
-    for (unsigned cpu = 0; cpu < NR_CPUS; cpu++)
-        if (cpu_percpu[cpu] && cpu_percpu[cpu]->online)
-            smp_call_on_cpu(cpu, start_ticks, NULL, true);
+    for_each_online_cpu(cpu)
+        smp_call_on_cpu(cpu, start_ticks, NULL, true);
     uint64_t deadline = now_ns() + (TICKS + 20) * TICK_NS;
     uint64_t flags = irq_save();
     irq_enable();
     while (now_ns() < deadline)
         cpu_relax();
     irq_restore(flags);
-    for (unsigned cpu = 0; cpu < NR_CPUS; cpu++) {
+    for_each_online_cpu(cpu) {
         struct percpu *pc = cpu_percpu[cpu];
-        if (!pc || !pc->online)
-            continue;
         log_info("timer: cpu %u: %lu ticks (%u software timer callbacks)\n", cpu,
                  pc->timer_irqs, ticks[cpu].fired);
         ST_CHECK(ticks[cpu].fired == TICKS);

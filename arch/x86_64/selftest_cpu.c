@@ -21,9 +21,7 @@ static int test_cross_calls(void)
 {
     int failed = 0;
     unsigned online = 0;
-    for (unsigned cpu = 0; cpu < NR_CPUS; cpu++) {
-        if (!cpu_percpu[cpu] || !cpu_percpu[cpu]->online)
-            continue;
+    for_each_online_cpu(cpu) {
         online++;
         for (int i = 0; i < 100; i++)
             ST_CHECK(smp_call_on_cpu(cpu, record_cpu, (void *)(uintptr_t)cpu, true) == 0);
@@ -78,9 +76,7 @@ static int test_spinlock(void)
     unsigned cpus = nr_cpus_online;
     torture_counter = 0;
     torture_started = torture_done = 0;
-    for (unsigned cpu = 0; cpu < NR_CPUS; cpu++)
-        if (cpu_percpu[cpu] && cpu_percpu[cpu]->online && cpu != smp_processor_id())
-            smp_call_on_cpu(cpu, lock_torture, (void *)(uintptr_t)cpus, false);
+    smp_call_others(lock_torture, (void *)(uintptr_t)cpus, false);
     lock_torture((void *)(uintptr_t)cpus);
     while (__atomic_load_n(&torture_done, __ATOMIC_SEQ_CST) < cpus)
         cpu_relax();

@@ -59,7 +59,7 @@ void smp_init_ipis(void)
 
 int smp_call_on_cpu(unsigned cpu, void (*fn)(void *), void *data, bool wait)
 {
-    if (cpu >= NR_CPUS || !cpu_percpu[cpu] || !cpu_percpu[cpu]->online)
+    if (!cpu_online(cpu))
         return -EINVAL;
     if (cpu == smp_processor_id()) {
         uint64_t f = irq_save();
@@ -85,11 +85,11 @@ int smp_call_on_cpu(unsigned cpu, void (*fn)(void *), void *data, bool wait)
     return 0;
 }
 
-void smp_call_others(void (*fn)(void *), void *data)
+void smp_call_others(void (*fn)(void *), void *data, bool wait)
 {
-    for (unsigned cpu = 0; cpu < NR_CPUS; cpu++)
-        if (cpu != smp_processor_id() && cpu_percpu[cpu] && cpu_percpu[cpu]->online)
-            smp_call_on_cpu(cpu, fn, data, true);
+    for_each_online_cpu(cpu)
+        if (cpu != smp_processor_id())
+            smp_call_on_cpu(cpu, fn, data, wait);
 }
 
 volatile bool cpus_stopping;

@@ -48,6 +48,14 @@ static inline struct cpu_info *get_cpu_info(void)
     return (struct cpu_info *)((sp & ~(STACK_BLOCK_SIZE - 1)) + STACK_BLOCK_SIZE - CPU_INFO_SIZE);
 }
 
+static inline bool cpu_online(unsigned cpu)
+{
+    return cpu < NR_CPUS && cpu_percpu[cpu] && cpu_percpu[cpu]->online;
+}
+
+#define for_each_online_cpu(cpu) \
+    for (unsigned cpu = 0; cpu < NR_CPUS; cpu++) if (!cpu_online(cpu)) {} else
+
 static inline struct percpu *this_cpu(void) { return get_cpu_info()->percpu; }
 static inline unsigned smp_processor_id(void) { return get_cpu_info()->cpu_id; }
 

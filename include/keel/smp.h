@@ -11,8 +11,9 @@ void smp_boot_cpus(const struct acpi_info *ai, unsigned max_cpus);
 /* Runs fn(data) on `cpu` (from its IPI handler); with `wait`, returns after
  * it ran. Calling for the current CPU runs fn directly. */
 int smp_call_on_cpu(unsigned cpu, void (*fn)(void *), void *data, bool wait);
-/* Runs fn(data) on every other online CPU and waits. */
-void smp_call_others(void (*fn)(void *), void *data);
+/* Runs fn(data) on every other online CPU; with `wait`, returns after all
+ * ran it, else once each has taken the call. */
+void smp_call_others(void (*fn)(void *), void *data, bool wait);
 void smp_init_ipis(void);
 
 #endif
