@@ -8,7 +8,8 @@ set -u
 
 BUILD_PKGS="gcc make binutils grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools"
 RUN_PKGS="$BUILD_PKGS qemu-system-x86 ovmf"
-TEST_PKGS="$RUN_PKGS libcmocka-dev bochs bochsbios vgabios"
+# lz4, xz-utils, zstd, gzip: reference decompressors the unit tests compare with.
+TEST_PKGS="$RUN_PKGS libcmocka-dev bochs bochsbios vgabios lz4 xz-utils zstd gzip"
 
 case ${1:-test} in
     build) want=$BUILD_PKGS ;;

@@ -51,10 +51,8 @@ void free_pages(void *p, unsigned order);
 uint64_t mm_total_frames(void);
 uint64_t mm_free_frames(void);
 
-/* Heap. */
-void *kmalloc(size_t size);
-void *kzalloc(size_t size);
-void kfree(void *p);
+/* Heap: kmalloc, kzalloc, kfree. */
+#include <keel/alloc.h>
 
 /* Page tables of the hypervisor (shared by all CPUs, slots 256-271). */
 int map_pages(vaddr_t va, paddr_t pa, uint64_t nr_pages, uint64_t flags);

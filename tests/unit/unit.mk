@@ -11,8 +11,11 @@ UNIT_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -DKEEL_HOSTED \
 UNIT_LIBS   := -lcmocka
 UNIT_BINS   := $(addprefix build/unit/test_,$(UNIT_TESTS))
 
-build/unit/test_%: tests/unit/test_%.c $$($$*_SRCS) tests/unit/support/host_log.c $$(wildcard include/keel/*.h tests/unit/*.h) tests/unit/unit.mk tests/unit/%.mk
+UNIT_SUPPORT := $(wildcard tests/unit/support/*.c)
+
+build/unit/test_%: tests/unit/test_%.c $$($$*_SRCS) $(UNIT_SUPPORT) $$(wildcard include/keel/*.h include/public/*.h tests/unit/*.h tests/unit/support/*.h) tests/unit/unit.mk tests/unit/%.mk
 	@mkdir -p $(@D)
-	$(UNIT_CC) $(UNIT_CFLAGS) -o $@ $< $($*_SRCS) tests/unit/support/host_log.c $(UNIT_LIBS)
+	@echo "  UNIT    $@"
+	@$(UNIT_CC) $(UNIT_CFLAGS) -o $@ $< $($*_SRCS) $(UNIT_SUPPORT) $(UNIT_LIBS)
 
 unit-build: $(UNIT_BINS)
