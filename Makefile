@@ -32,8 +32,10 @@ S_SRCS  := $(foreach d,$(SRCDIRS),$(wildcard $(d)/*.S))
 OBJS    := $(patsubst %,$(B)/obj/%.o,$(C_SRCS) $(S_SRCS))
 
 include tests/unit/unit.mk
+# PV test kernels (tests/guests/): `make guests` builds build/guests/*.elf.
+-include tests/guests/guests.mk
 
-.PHONY: all clean unit test run iso install bench
+.PHONY: all clean unit test run iso install bench guests
 all: $(B)/keel.elf
 
 $(B)/obj/%.c.o: %.c
