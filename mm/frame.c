@@ -92,3 +92,11 @@ void kfree(void *p)
     heap_free(&heap, p);
     spin_unlock_irqrestore(&heap_lock, f);
 }
+
+/* Returns the heap's cached empty pages to the frame allocator. */
+void kmem_trim(void)
+{
+    uint64_t f = spin_lock_irqsave(&heap_lock);
+    heap_trim(&heap);
+    spin_unlock_irqrestore(&heap_lock, f);
+}

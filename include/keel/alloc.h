@@ -8,5 +8,7 @@
 void *kmalloc(size_t size);
 void *kzalloc(size_t size);
 void kfree(void *p);
+/* Gives the heap's cached empty pages back (before comparing free memory). */
+void kmem_trim(void);
 
 #endif

@@ -1,0 +1,61 @@
+/* Domains and vCPUs: identity, memory accounting and life cycle. */
+#ifndef KEEL_DOMAIN_H
+#define KEEL_DOMAIN_H
+
+#include <keel/types.h>
+#include <keel/spinlock.h>
+
+#define DOMID_FIRST_RESERVED    0x7ff0      /* DOMID_SELF and up are not domains */
+#define MAX_DOMAINS             256
+#define MAX_VCPUS_PER_DOMAIN    64
+#define DOMAIN_NAME_MAX         32
+
+enum domain_state {
+    DOMAIN_BUILDING,        /* memory being populated, never ran */
+    DOMAIN_RUNNING,
+    DOMAIN_PAUSED,
+    DOMAIN_SHUTDOWN,        /* the guest asked (reason in shutdown_code) */
+    DOMAIN_CRASHED,         /* Keel stopped it (reason logged) */
+    DOMAIN_DEAD,            /* destroyed: memory returned, id free */
+};
+
+/* A run of frames a domain owns, as allocated (freed as one block). */
+struct domain_extent {
+    mfn_t mfn;
+    unsigned order;
+};
+
+struct vcpu;
+
+struct domain {
+    uint16_t id;
+    bool privileged;
+    char name[DOMAIN_NAME_MAX];
+    enum domain_state state;
+    unsigned shutdown_code;             /* SHUTDOWN_* reason from the guest */
+    spinlock_t lock;
+
+    uint64_t tot_pages;                 /* frames it owns now */
+    uint64_t max_pages;                 /* limit on tot_pages */
+    struct domain_extent *extents;      /* every allocation, for destruction */
+    unsigned nr_extents, cap_extents;
+
+    struct vcpu *vcpu[MAX_VCPUS_PER_DOMAIN];
+    unsigned nr_vcpus;
+    uint64_t enosys_logged[2];          /* hypercall numbers already reported */
+};
+
+/* Creates a domain with the next free id (or `id` for dom0). */
+struct domain *domain_create(int id, const char *name, bool privileged, uint64_t max_pages);
+/* Allocates 2^order frames owned by d (accounted against max_pages). */
+int domain_alloc_frames(struct domain *d, unsigned order, mfn_t *mfn);
+/* Returns every frame and frees the domain object; its id becomes free. */
+void domain_destroy(struct domain *d);
+void domain_shutdown(struct domain *d, unsigned reason);
+/* Stops a misbehaving domain with a log line saying why. */
+void domain_crash(struct domain *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+struct domain *domain_by_id(uint16_t id);
+const char *domain_state_name(enum domain_state s);
+void domain_list(void);     /* debug key */
+
+#endif
