@@ -1,0 +1,54 @@
+/* Fault-safe copies to and from guest memory (include/keel/guest_access.h).
+ * `rep movsb` with an exception-table entry: a fault leaves RCX = bytes
+ * not copied, and the fixup resumes after the copy. STAC/CLAC open SMAP for
+ * exactly this instruction (guest pages are user pages: PV guests run in
+ * ring 3). Under QEMU TCG see DESIGN.md's note on SMAP. */
+#include <keel/guest_access.h>
+#include <keel/cpufeature.h>
+#include <keel/cpu.h>
+#include <keel/errno.h>
+#include <keel/x86.h>
+
+static bool smap_on(void)
+{
+    return boot_cpu.smap && opt_smap;
+}
+
+size_t raw_copy_guest(void *dst, const void *src, size_t len)
+{
+    if (smap_on())
+        __asm__ __volatile__("stac" ::: "memory");
+    __asm__ __volatile__("1: rep movsb\n\t"
+                         "2:\n\t"
+                         EX_TABLE_ENTRY(1b, 2b)
+                         : "+D"(dst), "+S"(src), "+c"(len) : : "memory");
+    if (smap_on())
+        __asm__ __volatile__("clac" ::: "memory");
+    return len;
+}
+
+int copy_from_guest(void *dst, uint64_t guest_va, size_t len)
+{
+    if (!guest_range_ok(guest_va, len))
+        return -EFAULT;
+    return raw_copy_guest(dst, (const void *)guest_va, len) ? -EFAULT : 0;
+}
+
+int copy_to_guest(uint64_t guest_va, const void *src, size_t len)
+{
+    if (!guest_range_ok(guest_va, len))
+        return -EFAULT;
+    return raw_copy_guest((void *)guest_va, src, len) ? -EFAULT : 0;
+}
+
+int copy_string_from_guest(char *dst, uint64_t guest_va, size_t size)
+{
+    for (size_t i = 0; i < size; i++) {
+        if (copy_from_guest(&dst[i], guest_va + i, 1))
+            return -EFAULT;
+        if (!dst[i])
+            return 0;
+    }
+    dst[size ? size - 1 : 0] = '\0';
+    return -ENAMETOOLONG;
+}

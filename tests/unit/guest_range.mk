@@ -1,0 +1,2 @@
+UNIT_TESTS += guest_range
+guest_range_SRCS :=
