@@ -8,6 +8,7 @@
 #include <keel/mm.h>
 #include <keel/printf.h>
 #include <keel/string.h>
+#include <keel/vcpu.h>
 
 static struct domain *domains[MAX_DOMAINS];
 static spinlock_t domains_lock = SPINLOCK_INIT;
@@ -132,6 +133,24 @@ void domain_destroy(struct domain *d)
     d->state = DOMAIN_DEAD;
     kfree(d->extents);
     kfree(d);
+}
+
+void domain_vcpu_stopped(struct vcpu *v)
+{
+    struct domain *d = v->d;
+    if (d->state == DOMAIN_RUNNING)
+        return;                         /* paused, not stopped */
+    for (unsigned i = 0; i < d->nr_vcpus; i++)
+        if (d->vcpu[i] && d->vcpu[i]->running)
+            return;
+    if (d->console_len)
+        log_info("(d%u) %.*s\n", d->id, (int)d->console_len, d->console_line);
+    for (unsigned i = 0; i < d->nr_vcpus; i++)
+        if (d->vcpu[i])
+            vcpu_destroy(d->vcpu[i]);
+    if (d->on_destroy)
+        d->on_destroy(d);
+    domain_destroy(d);
 }
 
 struct domain *domain_by_id(uint16_t id)

@@ -165,3 +165,12 @@ struct seg_desc *vmap_gdt(void)
     }
     return (struct seg_desc *)va;
 }
+
+/* Maps one frame read-only and executable (generated code: entry stubs). */
+vaddr_t vmap_exec_page(mfn_t mfn)
+{
+    vaddr_t va = vmap_reserve(PAGE_SIZE, PAGE_SIZE);
+    if (!va || map_pages(va, mfn << PAGE_SHIFT, 1, PTE_G))
+        return 0;
+    return va;
+}

@@ -8,8 +8,12 @@
 #include <keel/string.h>
 #include <keel/traps.h>
 #include <keel/x86.h>
+#include <keel/vcpu.h>
 
 bool opt_smep = true, opt_smap = true;
+/* Read by the entry code: clear EFLAGS.AC on entry from a guest (clac
+ * faults on CPUs without SMAP, so only when it is on). */
+uint8_t smap_active;
 param_bool("smep", opt_smep);
 param_bool("smap", opt_smap);
 
@@ -78,8 +82,10 @@ static void cpu_control_regs(void)
         cr4 |= CR4_PGE;
     if (boot_cpu.smep && opt_smep)
         cr4 |= CR4_SMEP;
-    if (boot_cpu.smap && opt_smap)
+    if (boot_cpu.smap && opt_smap) {
         cr4 |= CR4_SMAP;
+        smap_active = 1;
+    }
     if (boot_cpu.fsgsbase)
         cr4 |= CR4_FSGSBASE;
     cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT;
@@ -138,6 +144,7 @@ void cpu_init(struct percpu *pc)
     gdt_load(pc->gdt);
     idt_load();
     cpu_control_regs();
+    pv_cpu_init();
     if (pc->cpu_id == 0)
         log_info("cpu: protections: NX %s, WP on, SMEP %s, SMAP %s\n", on_off(boot_cpu.nx, true),
                  on_off(boot_cpu.smep, opt_smep), on_off(boot_cpu.smap, opt_smap));

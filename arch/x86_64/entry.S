@@ -41,7 +41,10 @@ trap_common:
     pushq   %r14
     pushq   %r15
     cld
-    movq    %rsp, %rdi
+    testb   $1, smap_active(%rip)
+    jz      1f
+    clac                                /* a guest's AC must not lift SMAP here */
+1:  movq    %rsp, %rdi
     /* Frame pointer chain for stack traces: link to the interrupted frame. */
     pushq   0x88(%rsp)                  /* interrupted rip */
     pushq   0x48(%rsp)                  /* interrupted rbp (after 1 push: 0x40+8) */

@@ -9,6 +9,7 @@
 #include <keel/power.h>
 #include <keel/symbols.h>
 #include <keel/x86.h>
+#include <keel/vcpu.h>
 #include <keel/apic.h>
 
 extern const char trap_entry_table[];
@@ -32,11 +33,14 @@ static const char *const exception_names[32] = {
 
 static void idt_set(unsigned vec, uint64_t handler, unsigned ist)
 {
+    /* int3 and into may be used by guest code (ring 3); other vectors
+     * raised with `int n` from ring 3 arrive as #GP. */
+    uint8_t dpl = (vec == VEC_BP || vec == VEC_OF) ? 3 : 0;
     idt[vec] = (struct idt_entry){
         .offset_lo = (uint16_t)handler,
         .selector = HYPERVISOR_CS,
         .ist = (uint8_t)ist,
-        .type_attr = 0x8e,              /* present, DPL0, interrupt gate */
+        .type_attr = (uint8_t)(0x8e | (dpl << 5)),  /* present, interrupt gate */
         .offset_mid = (uint16_t)(handler >> 16),
         .offset_hi = (uint32_t)(handler >> 32),
     };
@@ -152,6 +156,10 @@ void trap_dispatch(struct cpu_regs *regs)
             log_warn("irq: unexpected vector 0x%x on CPU %u\n", v, smp_processor_id());
         if (v != VEC_SPURIOUS)
             apic_eoi();
+        return;
+    }
+    if ((regs->cs & 3) == 3 && v != VEC_NMI && v != VEC_MC && v != VEC_DF) {
+        pv_guest_trap(regs);            /* the guest's own exception */
         return;
     }
     if (v == VEC_NMI) {

@@ -43,6 +43,11 @@ struct domain {
     struct vcpu *vcpu[MAX_VCPUS_PER_DOMAIN];
     unsigned nr_vcpus;
     uint64_t enosys_logged[2];          /* hypercall numbers already reported */
+    char console_line[160];             /* console_io output until a newline */
+    unsigned console_len;
+    void *shared_info;                  /* hypervisor mapping of its shared_info page */
+    mfn_t shared_info_mfn;
+    void (*on_destroy)(struct domain *d);  /* e.g. a self-test's verdict */
 };
 
 /* Creates a domain with the next free id (or `id` for dom0). */
@@ -57,5 +62,7 @@ void domain_crash(struct domain *d, const char *fmt, ...) __attribute__((format(
 struct domain *domain_by_id(uint16_t id);
 const char *domain_state_name(enum domain_state s);
 void domain_list(void);     /* debug key */
+/* A vCPU stopped for good; the last one destroys its domain. */
+void domain_vcpu_stopped(struct vcpu *v);
 
 #endif

@@ -39,5 +39,6 @@
 #define STACK_IST_MC_TOP        (4 * 4096)
 #define STACK_PRIMARY_BOTTOM    (8 * 4096)
 #define CPU_INFO_SIZE           64      /* struct cpu_info, at the block top */
+#define CPU_INFO_SCRATCH        16      /* offsetof(struct cpu_info, scratch) */
 
 #endif

@@ -13,11 +13,16 @@
 
 struct percpu;
 
+struct vcpu;
+
+/* Offsets used by assembly: keep CPU_INFO_SCRATCH in sync (16). */
 struct cpu_info {
     uint32_t cpu_id;
     uint32_t apic_id;
     struct percpu *percpu;
-    uint64_t reserved[6];
+    uint64_t scratch;                   /* syscall entry saves the guest's RAX here */
+    struct vcpu *current;               /* the vCPU on this CPU, NULL when idle */
+    uint64_t reserved[4];
 };
 
 struct percpu {
@@ -31,11 +36,13 @@ struct percpu {
     struct timer_queue timers;
     volatile uint64_t timer_irqs;       /* APIC timer interrupts taken */
     struct timer heartbeat;             /* 1 Hz, see sched/timer.c */
+    struct vcpu *volatile run_next;     /* vCPU the idle loop is to enter */
     volatile uint64_t heartbeats;
     volatile uint64_t irqs;
 };
 
 BUILD_BUG_ON(sizeof(struct cpu_info) != CPU_INFO_SIZE);
+BUILD_BUG_ON(__builtin_offsetof(struct cpu_info, scratch) != CPU_INFO_SCRATCH);
 
 extern struct percpu *cpu_percpu[NR_CPUS];
 extern unsigned nr_cpus_online;

@@ -1,0 +1,57 @@
+/* vCPU objects: creation with the ABI's start-of-day register state
+ * (ref/xen-pv-abi.md 2.3), start on a physical CPU, destruction. */
+#include <keel/vcpu.h>
+#include <keel/apic.h>
+#include <keel/desc.h>
+#include <keel/domain.h>
+#include <keel/log.h>
+#include <keel/mm.h>
+#include <keel/smp.h>
+#include <keel/string.h>
+#include <keel/x86.h>
+
+BUILD_BUG_ON(sizeof(struct cpu_regs) != 22 * 8);
+
+struct vcpu *vcpu_create(struct domain *d, unsigned id, unsigned processor)
+{
+    if (id >= MAX_VCPUS_PER_DOMAIN || d->vcpu[id])
+        return NULL;
+    struct vcpu *v = kzalloc(sizeof(*v));
+    if (!v)
+        return NULL;
+    v->d = d;
+    v->id = id;
+    v->processor = processor;
+    v->kernel_mode = true;
+    v->regs.cs = FLAT_RING3_CS64;
+    v->regs.ss = FLAT_RING3_DS;
+    v->regs.rflags = RFLAGS_IF | 2;
+    if (d->shared_info)
+        v->vcpu_info = (uint8_t *)d->shared_info + 64 * id;   /* ref 6.1: vcpu_info[32] at 0 */
+    if (v->vcpu_info)
+        ((uint8_t *)v->vcpu_info)[1] = 1;                       /* events masked at start */
+    d->vcpu[id] = v;
+    if (id >= d->nr_vcpus)
+        d->nr_vcpus = id + 1;
+    return v;
+}
+
+void vcpu_destroy(struct vcpu *v)
+{
+    v->d->vcpu[v->id] = NULL;
+    kfree(v);
+}
+
+static void wake(void *arg)
+{
+    (void)arg;                          /* the IPI itself ends the CPU's hlt */
+}
+
+void vcpu_start(struct vcpu *v)
+{
+    struct percpu *pc = cpu_percpu[v->processor];
+    v->online = true;
+    pc->run_next = v;
+    if (v->processor != smp_processor_id())
+        smp_call_on_cpu(v->processor, wake, NULL, false);
+}

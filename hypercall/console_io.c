@@ -1,0 +1,65 @@
+/* console_io (#18): CONSOLEIO_write 0, CONSOLEIO_read 1 (ref 5.12).
+ * Output is gathered per domain into lines, each printed with the
+ * domain's id as a prefix so guests' lines never mix with each other's or
+ * Keel's. Input is not routed to domains yet: read returns 0 bytes. */
+#include <keel/hypercall.h>
+#include <keel/domain.h>
+#include <keel/errno.h>
+#include <keel/guest_access.h>
+#include <keel/log.h>
+#include <keel/vcpu.h>
+
+#define CONSOLEIO_write     0
+#define CONSOLEIO_read      1
+#define CONSOLE_CHUNK       128
+
+static void console_flush_line(struct domain *d)
+{
+    log_info("(d%u) %.*s\n", d->id, (int)d->console_len, d->console_line);
+    d->console_len = 0;
+}
+
+static void console_put(struct domain *d, char c)
+{
+    if (c == '\n') {
+        console_flush_line(d);
+        return;
+    }
+    if (c == '\r' || c == '\0')
+        return;
+    if ((unsigned char)c < 0x20 && c != '\t')
+        c = '?';                        /* no terminal control from guests */
+    d->console_line[d->console_len++] = c;
+    if (d->console_len == sizeof(d->console_line))
+        console_flush_line(d);
+}
+
+static long console_write(struct vcpu *v, uint64_t count, uint64_t buf)
+{
+    char chunk[CONSOLE_CHUNK];
+    if (count > (1U << 20))
+        return -EINVAL;
+    if (!guest_range_ok(buf, count))
+        return -EFAULT;
+    for (uint64_t done = 0; done < count; done += sizeof(chunk)) {
+        size_t n = count - done < sizeof(chunk) ? count - done : sizeof(chunk);
+        if (copy_from_guest(chunk, buf + done, n))
+            return -EFAULT;
+        for (size_t i = 0; i < n; i++)
+            console_put(v->d, chunk[i]);
+    }
+    return 0;
+}
+
+DECLARE_HYPERCALL(console_io)
+{
+    (void)regs, (void)a4, (void)a5;
+    switch ((unsigned)a1) {
+    case CONSOLEIO_write:
+        return console_write(v, (uint32_t)a2, a3);
+    case CONSOLEIO_read:
+        return 0;
+    default:
+        return hypercall_unimplemented(v, 18, "console_io", a1);
+    }
+}

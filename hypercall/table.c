@@ -1,0 +1,47 @@
+/* The hypercall table and dispatch. Numbers: ref/xen-pv-abi.md 5.1 (Xen's
+ * public xen.h). A number with no handler returns -ENOSYS and is logged
+ * once per domain. */
+#include <keel/hypercall.h>
+#include <keel/domain.h>
+#include <keel/errno.h>
+#include <keel/log.h>
+#include <keel/vcpu.h>
+
+static const struct hypercall_def hypercall_table[NR_HYPERCALLS] = {
+    [0]  = { "set_trap_table",   do_set_trap_table,   false },
+    [3]  = { "stack_switch",     do_stack_switch,     false },
+    [17] = { "xen_version",      do_xen_version,      false },
+    [18] = { "console_io",       do_console_io,       false },
+    [21] = { "vm_assist",        do_vm_assist,        false },
+    [23] = { "iret",             do_iret,             false },
+    [25] = { "set_segment_base", do_set_segment_base, false },
+    [29] = { "sched_op",         do_sched_op,         false },
+};
+
+long hypercall_unimplemented(struct vcpu *v, unsigned nr, const char *what, uint64_t subop)
+{
+    struct domain *d = v->d;
+    unsigned bit = nr < 128 ? nr : 127;
+    if (!(d->enosys_logged[bit / 64] & (1UL << (bit % 64)))) {
+        d->enosys_logged[bit / 64] |= 1UL << (bit % 64);
+        log_warn("domain %u: hypercall %u (%s) sub-op %lu not implemented: -ENOSYS\n",
+                 d->id, nr, what, subop);
+    }
+    return -ENOSYS;
+}
+
+void hypercall_dispatch(struct vcpu *v, struct cpu_regs *regs)
+{
+    uint64_t nr = regs->rax;
+    const struct hypercall_def *h = nr < NR_HYPERCALLS ? &hypercall_table[nr] : NULL;
+    long ret;
+
+    if (!h || !h->fn)
+        ret = hypercall_unimplemented(v, (unsigned)(nr < 127 ? nr : 127), "unknown", 0);
+    else if (h->privileged && !v->d->privileged)
+        ret = -EPERM;
+    else
+        ret = h->fn(v, regs, regs->rdi, regs->rsi, regs->rdx, regs->r10, regs->r8);
+    if (ret != HYPERCALL_KEEP_REGS)
+        regs->rax = (uint64_t)ret;
+}

@@ -1,0 +1,41 @@
+/* The hypercall table: one entry per Xen hypercall number (ref/xen-pv-abi.md
+ * 5.1), handlers named do_<name>, one file per family in hypercall/. */
+#ifndef KEEL_HYPERCALL_H
+#define KEEL_HYPERCALL_H
+
+#include <keel/types.h>
+#include <keel/traps.h>
+
+#define NR_HYPERCALLS           64
+/* A handler that set the guest's registers itself (iret) returns this. */
+#define HYPERCALL_KEEP_REGS     ((long)0x7fffffffffff0001L)
+
+struct vcpu;
+
+typedef long (*hypercall_fn)(struct vcpu *v, struct cpu_regs *regs, uint64_t a1,
+                             uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5);
+
+struct hypercall_def {
+    const char *name;
+    hypercall_fn fn;
+    bool privileged;        /* only for a privileged domain (dom0) */
+};
+
+void hypercall_dispatch(struct vcpu *v, struct cpu_regs *regs);
+/* -ENOSYS for an unimplemented sub-op, logged once per domain and number. */
+long hypercall_unimplemented(struct vcpu *v, unsigned nr, const char *what, uint64_t subop);
+
+#define DECLARE_HYPERCALL(name) \
+    long do_##name(struct vcpu *v, struct cpu_regs *regs, uint64_t a1, uint64_t a2, \
+                   uint64_t a3, uint64_t a4, uint64_t a5)
+
+DECLARE_HYPERCALL(set_trap_table);
+DECLARE_HYPERCALL(console_io);
+DECLARE_HYPERCALL(xen_version);
+DECLARE_HYPERCALL(sched_op);
+DECLARE_HYPERCALL(iret);
+DECLARE_HYPERCALL(stack_switch);
+DECLARE_HYPERCALL(set_segment_base);
+DECLARE_HYPERCALL(vm_assist);
+
+#endif

@@ -1,0 +1,69 @@
+/* Virtual CPUs of PV domains. A running vCPU's registers live in the frame
+ * at the top of its physical CPU's stack (where the CPU saves them on every
+ * entry from the guest); a vCPU that is not running keeps them in `regs`. */
+#ifndef KEEL_VCPU_H
+#define KEEL_VCPU_H
+
+#include <keel/types.h>
+#include <keel/traps.h>
+#include <keel/compiler.h>
+#include <keel/percpu.h>
+
+struct domain;
+
+#define PV_NR_TRAPS     256
+
+struct pv_trap {
+    uint64_t address;       /* 0: none registered */
+    uint16_t cs;
+    uint8_t flags;          /* bits 0-1 DPL, bit 2 mask events */
+};
+
+struct vcpu {
+    struct domain *d;
+    unsigned id;
+    unsigned processor;                 /* pCPU it runs on */
+    bool online;
+    volatile bool running;
+
+    struct cpu_regs regs;               /* saved while not running */
+    bool kernel_mode;                   /* the guest's virtual kernel/user mode */
+    mfn_t cr3_kernel, cr3_user;         /* L4 frames (0: none) */
+    uint64_t kernel_ss, kernel_sp;      /* stack_switch */
+    uint64_t fs_base, gs_base_kernel, gs_base_user;
+    struct pv_trap traps[PV_NR_TRAPS];
+    uint64_t event_callback, failsafe_callback, syscall_callback;
+    uint8_t syscall_flags;
+    uint64_t vm_assist;
+    void *vcpu_info;                    /* hypervisor mapping of its vcpu_info */
+    uint64_t cr2;                       /* virtual CR2 */
+};
+
+struct vcpu *vcpu_create(struct domain *d, unsigned id, unsigned processor);
+void vcpu_destroy(struct vcpu *v);
+/* Starts v on its processor (from that CPU's idle loop). */
+void vcpu_start(struct vcpu *v);
+/* The vCPU running on this CPU, or NULL when idle. */
+struct vcpu *current_vcpu(void);
+/* Leave the guest for good on this CPU (domain shut down or crashed). */
+void pv_leave_to_idle(void) __noreturn;
+
+/* Enters the guest with the frame at the top of this CPU's stack. */
+void pv_enter_guest(struct vcpu *v) __noreturn;
+void pv_cpu_init(void);                 /* syscall MSRs and entry stub, per CPU */
+/* A trap from the guest (CPL 3): bounce it to the guest or crash it. */
+void pv_guest_trap(struct cpu_regs *regs);
+
+void pv_syscall(struct cpu_regs *regs);
+long pv_iret(struct vcpu *v, struct cpu_regs *regs);
+/* Privileged instructions a PV kernel may execute (CPUID, MSRs, ...);
+ * returns true if emulated (RIP advanced). */
+bool pv_emulate_privileged(struct vcpu *v, struct cpu_regs *regs);
+
+/* The guest frame: the top of this CPU's primary stack, below cpu_info. */
+static inline struct cpu_regs *guest_regs(void)
+{
+    return (struct cpu_regs *)((char *)get_cpu_info() - sizeof(struct cpu_regs));
+}
+
+#endif
