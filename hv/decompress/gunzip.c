@@ -136,6 +136,15 @@ static int corrupt(const struct inflate *s, const char *why)
     return -EINVAL;
 }
 
+/* Out of output space; but if the symbol that did not fit was decoded
+ * from the zero bytes loaded past the end, the input was truncated. */
+static int no_space(const struct inflate *s)
+{
+    if (s->in_pos > s->in_len && (s->in_pos - s->in_len) * 8 > s->nbits)
+        return corrupt(s, "truncated input");
+    return -ENOSPC;
+}
+
 /* Tops the bit buffer up to 56..63 bits. Past the end of input it
  * loads zero bytes; once a whole 8 of them would be needed some input that
  * does not exist has been consumed: returns false (truncated). */
@@ -426,11 +435,11 @@ static int inflate_block(struct inflate *s)
         uint32_t e = lookup(lt, ROOT_LITLEN, s->bits);
         unsigned kind = E_KIND(e);
         if (likely(kind == K_LIT)) {
+            take(s, E_LEN(e));
             if (unlikely(pos >= cap)) {
-                rc = -ENOSPC;
+                rc = no_space(s);
                 break;
             }
-            take(s, E_LEN(e));
             out[pos++] = (uint8_t)E_VAL(e);
             continue;
         }
@@ -456,7 +465,7 @@ static int inflate_block(struct inflate *s)
             break;
         }
         if (unlikely(len > cap - pos)) {
-            rc = -ENOSPC;
+            rc = no_space(s);
             break;
         }
         copy_match(out, pos, cap, dist, len);

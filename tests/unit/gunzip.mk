@@ -1,0 +1,2 @@
+UNIT_TESTS += gunzip
+gunzip_SRCS := hv/decompress/gunzip.c
