@@ -148,9 +148,13 @@ void domain_vcpu_stopped(struct vcpu *v)
     for (unsigned i = 0; i < d->nr_vcpus; i++)
         if (d->vcpu[i])
             vcpu_destroy(d->vcpu[i]);
-    if (d->on_destroy)
-        d->on_destroy(d);
+    void (*done)(uint16_t, enum domain_state, unsigned) = d->on_destroy;
+    uint16_t id = d->id;
+    enum domain_state state = d->state;
+    unsigned code = d->shutdown_code;
     domain_destroy(d);
+    if (done)
+        done(id, state, code);
 }
 
 struct domain *domain_by_id(uint16_t id)

@@ -114,8 +114,8 @@ static void __noreturn bsp_continue(void)
 
     crashtest_run();
     if (opt_selftest) {
-        selftest_run_all();
-        machine_power_off();
+        selftest_run_all();             /* powers off when all tests are done */
+        idle_loop();
     }
     log_info("keel: boot complete; %u CPUs idle (no dom0 yet). Keys: 'h' for help.\n",
              nr_cpus_online);

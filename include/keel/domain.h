@@ -47,7 +47,8 @@ struct domain {
     unsigned console_len;
     void *shared_info;                  /* hypervisor mapping of its shared_info page */
     mfn_t shared_info_mfn;
-    void (*on_destroy)(struct domain *d);  /* e.g. a self-test's verdict */
+    /* Called after destruction (e.g. a self-test's verdict). */
+    void (*on_destroy)(uint16_t id, enum domain_state state, unsigned shutdown_code);
 };
 
 /* Creates a domain with the next free id (or `id` for dom0). */

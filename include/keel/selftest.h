@@ -21,7 +21,15 @@ struct selftest {
     } while (0)
 
 extern bool opt_selftest;
-/* Runs every self-test, prints "keel: selftest: N passed, M failed". */
-void selftest_run_all(void);
+/* Runs every self-test; once the asynchronous ones (guests) are done too,
+ * prints "keel: selftest: N passed, M failed" and powers off. Returns
+ * while asynchronous tests still run: the caller then idles. */
+bool selftest_run_all(void);
+/* A test that finishes later (e.g. when its guest shuts down) calls begin
+ * when it starts and end with its result. */
+void selftest_async_begin(void);
+void selftest_async_end(const char *name, int failed);
+/* Starts the self-tests that run guests (arch/x86_64/selftest_pv.c). */
+void selftest_start_guests(void);
 
 #endif

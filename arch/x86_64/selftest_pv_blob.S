@@ -1,0 +1,95 @@
+/* A tiny PV guest kernel for the self-test (not run from this address: the
+ * bytes are copied into a guest page at 0x400000 and executed in ring 3).
+ * It makes hypercalls through `syscall` (ref/xen-pv-abi.md 4.1), takes an
+ * int3 through its trap table and returns with the iret hypercall, checks
+ * the results, prints its verdict with console_io and shuts down with
+ * reason 0 (poweroff) on success, 3 (crash) on failure. */
+
+    .section .rodata, "a"
+    .code64
+    .globl pv_selftest_blob, pv_selftest_blob_end
+pv_selftest_blob:
+    xorl    %r12d, %r12d
+    /* xen_version(XENVER_version) must say 4.17 */
+    movl    $17, %eax
+    xorl    %edi, %edi
+    xorl    %esi, %esi
+    syscall
+    cmpl    $0x40011, %eax
+    jne     fail
+    /* an unknown hypercall number gives -ENOSYS */
+    movl    $63, %eax
+    syscall
+    cmpq    $-38, %rax
+    jne     fail
+    /* console_io with a pointer into the hypervisor gives -EFAULT */
+    movl    $18, %eax
+    xorl    %edi, %edi
+    movl    $8, %esi
+    movabsq $0xffff828000200000, %rdx
+    syscall
+    cmpq    $-14, %rax
+    jne     fail
+    /* set_trap_table: vector 3 -> on_int3 */
+    movl    $0, %eax
+    leaq    trap_table(%rip), %rdi
+    leaq    on_int3(%rip), %rcx
+    movq    %rcx, 8(%rdi)
+    syscall
+    testq   %rax, %rax
+    jnz     fail
+    int3
+    cmpl    $0x1234, %r12d              /* the handler ran and came back */
+    jne     fail
+    /* verdict and shutdown(poweroff) */
+    movl    $18, %eax
+    xorl    %edi, %edi
+    movl    $(msg_pass_end - msg_pass), %esi
+    leaq    msg_pass(%rip), %rdx
+    syscall
+    xorl    %ecx, %ecx
+    jmp     shutdown
+fail:
+    movl    $18, %eax
+    xorl    %edi, %edi
+    movl    $(msg_fail_end - msg_fail), %esi
+    leaq    msg_fail(%rip), %rdx
+    syscall
+    movl    $3, %ecx
+shutdown:
+    pushq   %rcx                        /* struct sched_shutdown { reason } */
+    movq    %rsp, %rsi
+    movl    $2, %edi                    /* SCHEDOP_shutdown */
+    movl    $29, %eax
+    syscall
+    ud2
+
+/* Bounce frame (ref 3.5): RCX, R11, RIP, CS, RFLAGS, RSP, SS at RSP.
+ * Return with the iret hypercall's frame: RAX, R11, RCX, flags, RIP... */
+on_int3:
+    movl    $0x1234, %r12d
+    popq    %rcx
+    popq    %r11
+    pushq   $0                          /* flags */
+    pushq   %rcx
+    pushq   %r11
+    pushq   %rax
+    movl    $23, %eax
+    syscall
+    ud2
+
+    .balign 8
+trap_table:                             /* struct trap_info x2 (the trap table
+                                           is copied to a writable page) */
+    .byte 3, 3
+    .short 0xe033
+    .long 0
+    .quad 0
+    .quad 0, 0
+msg_pass:
+    .ascii "keel pv selftest: guest says PASS\n"
+msg_pass_end:
+msg_fail:
+    .ascii "keel pv selftest: guest says FAIL\n"
+msg_fail_end:
+pv_selftest_blob_end:
