@@ -6,6 +6,7 @@
 #include <keel/domain.h>
 #include <keel/log.h>
 #include <keel/mm.h>
+#include <keel/sched.h>
 #include <keel/smp.h>
 #include <keel/string.h>
 #include <keel/x86.h>
@@ -42,16 +43,8 @@ void vcpu_destroy(struct vcpu *v)
     kfree(v);
 }
 
-static void wake(void *arg)
-{
-    (void)arg;                          /* the IPI itself ends the CPU's hlt */
-}
-
 void vcpu_start(struct vcpu *v)
 {
-    struct percpu *pc = cpu_percpu[v->processor];
     v->online = true;
-    pc->run_next = v;
-    if (v->processor != smp_processor_id())
-        smp_call_on_cpu(v->processor, wake, NULL, false);
+    sched_enqueue(v);
 }

@@ -121,14 +121,19 @@ static void load_guest_context(struct vcpu *v)
     wrmsr(MSR_KERNEL_GS_BASE, v->kernel_mode ? v->gs_base_user : v->gs_base_kernel);
 }
 
+void pv_switch_to(struct vcpu *next, struct cpu_regs *regs)
+{
+    get_cpu_info()->current = next;
+    next->running = true;
+    *regs = next->regs;
+    load_guest_context(next);
+}
+
 static void enter_on_clean_stack(void *arg)
 {
-    struct vcpu *v = arg;
     struct cpu_regs *f = guest_regs();
-    get_cpu_info()->current = v;
-    v->running = true;
-    *f = v->regs;
-    load_guest_context(v);
+    pv_switch_to(arg, f);
+    sched_start_slice();
     pv_return_to_guest(f);
 }
 

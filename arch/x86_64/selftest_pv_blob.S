@@ -93,3 +93,15 @@ msg_fail:
     .ascii "keel pv selftest: guest says FAIL\n"
 msg_fail_end:
 pv_selftest_blob_end:
+
+/* A guest that spins for a while (so it shares its CPU with the other one
+ * for several time slices), then reads an unmapped address with no trap
+ * table: Keel must crash this domain only, and return its memory. */
+    .globl pv_selftest_crash_blob, pv_selftest_crash_blob_end
+pv_selftest_crash_blob:
+    movl    $50000000, %ecx
+1:  decl    %ecx
+    jnz     1b
+    movq    0x10, %rax
+    ud2
+pv_selftest_crash_blob_end:

@@ -10,6 +10,7 @@
 #include <keel/symbols.h>
 #include <keel/x86.h>
 #include <keel/vcpu.h>
+#include <keel/sched.h>
 #include <keel/apic.h>
 
 extern const char trap_entry_table[];
@@ -156,6 +157,8 @@ void trap_dispatch(struct cpu_regs *regs)
             log_warn("irq: unexpected vector 0x%x on CPU %u\n", v, smp_processor_id());
         if (v != VEC_SPURIOUS)
             apic_eoi();
+        if ((regs->cs & 3) == 3)
+            sched_maybe_switch(regs);   /* only the top frame is a guest's */
         return;
     }
     if ((regs->cs & 3) == 3 && v != VEC_NMI && v != VEC_MC && v != VEC_DF) {

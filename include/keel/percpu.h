@@ -36,7 +36,10 @@ struct percpu {
     struct timer_queue timers;
     volatile uint64_t timer_irqs;       /* APIC timer interrupts taken */
     struct timer heartbeat;             /* 1 Hz, see sched/timer.c */
-    struct vcpu *volatile run_next;     /* vCPU the idle loop is to enter */
+    spinlock_t rq_lock;                 /* run queue (sched/runqueue.c) */
+    struct vcpu *rq_head, *rq_tail;
+    struct timer slice;
+    volatile bool need_resched;
     volatile uint64_t heartbeats;
     volatile uint64_t irqs;
 };

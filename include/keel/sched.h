@@ -5,6 +5,13 @@
 
 #include <keel/compiler.h>
 
+struct vcpu;
+struct cpu_regs;
+
 void idle_loop(void) __noreturn;
+void sched_enqueue(struct vcpu *v);
+struct vcpu *sched_dequeue(void);
+void sched_start_slice(void);
+void sched_maybe_switch(struct cpu_regs *regs);
 
 #endif

@@ -25,6 +25,7 @@ struct vcpu {
     unsigned processor;                 /* pCPU it runs on */
     bool online;
     volatile bool running;
+    struct vcpu *rq_next;               /* run queue link */
 
     struct cpu_regs regs;               /* saved while not running */
     bool kernel_mode;                   /* the guest's virtual kernel/user mode */
@@ -50,6 +51,8 @@ void pv_leave_to_idle(void) __noreturn;
 
 /* Enters the guest with the frame at the top of this CPU's stack. */
 void pv_enter_guest(struct vcpu *v) __noreturn;
+/* Makes `next` current, its registers loaded into the top frame `regs`. */
+void pv_switch_to(struct vcpu *next, struct cpu_regs *regs);
 void pv_cpu_init(void);                 /* syscall MSRs and entry stub, per CPU */
 /* A trap from the guest (CPL 3): bounce it to the guest or crash it. */
 void pv_guest_trap(struct cpu_regs *regs);
