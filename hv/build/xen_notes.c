@@ -116,8 +116,10 @@ static int note_special(const struct note_desc *nd, const uint8_t *desc, uint32_
             log_err("xen notes: SUPPORTED_FEATURES of %u bytes\n", sz);
             return -EINVAL;
         }
-        for (unsigned i = 0; i < XENFEAT_NR_SUBMAPS && 4 * i + 4 <= sz; i++)
-            out->f_supported[i] |= rd32(desc + 4 * i);
+        for (unsigned i = 0; i < XENFEAT_NR_SUBMAPS && 4 * i + 4 <= sz; i++) {
+            out->supported_note[i] = rd32(desc + 4 * i);
+            out->f_supported[i] |= out->supported_note[i];
+        }
         return 0;
     case K_L1_MFN:
         if (sz == 0 || sz % 16 || sz / 16 > XEN_NOTE_L1_MFN_PAIRS) {

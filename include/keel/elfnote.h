@@ -90,6 +90,7 @@ struct xen_elfnotes {
     /* FEATURES string ('!' = required) OR'ed with SUPPORTED_FEATURES. */
     uint32_t f_required[XENFEAT_NR_SUBMAPS];
     uint32_t f_supported[XENFEAT_NR_SUBMAPS];
+    uint32_t supported_note[XENFEAT_NR_SUBMAPS];   /* SUPPORTED_FEATURES as given */
     bool from_sections;             /* found in SHT_NOTE, not PT_NOTE */
 };
 
