@@ -10,6 +10,7 @@
 #include <keel/cpufeature.h>
 #include <keel/log.h>
 #include <keel/memmap.h>
+#include <keel/m2p.h>
 #include <keel/panic.h>
 #include <keel/string.h>
 #include <keel/x86.h>
@@ -187,6 +188,7 @@ void mm_init(struct boot_info *bi)
         }
     paging_set_table_allocator(buddy_alloc_table_page);
     heap_setup();
+    m2p_init(nr_frames);
     log_info("mm: %lu KiB usable RAM, %lu frames up to 0x%lx, boot tables %lu KiB, "
              "AP trampoline at 0x%lx\n", total >> 10, nr_frames, max_addr,
              boot_alloc_pages * 4, ap_trampoline_phys);

@@ -174,3 +174,22 @@ vaddr_t vmap_exec_page(mfn_t mfn)
         return 0;
     return va;
 }
+
+/* Sets the user bit on the upper-level entries (L4..L2) that map
+ * [va, va+len): for windows guests may read, like the M2P table. The
+ * leaves decide what is allowed. */
+void mm_allow_user_path(vaddr_t va, uint64_t len)
+{
+    uint64_t f = spin_lock_irqsave(&pt_lock);
+    for (vaddr_t a = ALIGN_DOWN(va, PAGE_SIZE); a < va + len; a += PAGE_SIZE) {
+        pte_t *t = hv_l4;
+        for (unsigned l = 4; l > 1; l--) {
+            pte_t *e = &t[(a >> (12 + 9 * (l - 1))) & 511];
+            if (!(*e & PTE_P) || (*e & PTE_PS))
+                break;
+            *e |= PTE_U;
+            t = table_of(*e);
+        }
+    }
+    spin_unlock_irqrestore(&pt_lock, f);
+}

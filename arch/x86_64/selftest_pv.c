@@ -5,6 +5,7 @@
 #include <keel/selftest.h>
 #include <keel/domain.h>
 #include <keel/log.h>
+#include <keel/m2p.h>
 #include <keel/mm.h>
 #include <keel/percpu.h>
 #include <keel/string.h>
@@ -30,7 +31,7 @@ extern const char pv_selftest_crash_blob[], pv_selftest_crash_blob_end[];
 static const struct guest_test guest_tests[] = {
     { "PV guest that faults with no handler is crashed alone",
       pv_selftest_crash_blob, pv_selftest_crash_blob_end, DOMAIN_CRASHED, 0 },
-    { "PV guest in ring 3 (hypercalls, trap bounce, iret, shutdown, time slices)",
+    { "PV guest in ring 3 (hypercalls, trap bounces, iret, M2P read-only, time slices)",
       pv_selftest_blob, pv_selftest_blob_end, DOMAIN_SHUTDOWN, 0 },
 };
 static uint64_t free_before;
@@ -99,6 +100,8 @@ static struct domain *build_test_guest(const struct guest_test *t, unsigned cpu)
     t1[1] = (stack << PAGE_SHIFT) | PTE_P | PTE_W | PTE_U | PTE_NX;
     memcpy(mfn_to_virt(code), t->blob, (size_t)(t->blob_end - t->blob));
     v->cr3_kernel = l4;
+    m2p_set(code, GUEST_CODE_VA >> PAGE_SHIFT);
+    v->regs.r13 = code;
     v->regs.rip = GUEST_CODE_VA;
     v->regs.rsp = GUEST_STACK_TOP;
     d->on_destroy = guest_done;

@@ -35,11 +35,25 @@ pv_selftest_blob:
     leaq    trap_table(%rip), %rdi
     leaq    on_int3(%rip), %rcx
     movq    %rcx, 8(%rdi)
+    leaq    on_pf(%rip), %rcx
+    movq    %rcx, 24(%rdi)
     syscall
     testq   %rax, %rax
     jnz     fail
     int3
     cmpl    $0x1234, %r12d              /* the handler ran and came back */
+    jne     fail
+    /* The M2P table is readable at its fixed address: r13 = our code
+     * page's machine frame (Keel put it there), whose entry is pfn 0x400. */
+    movabsq $0xffff800000000000, %rax
+    movq    (%rax,%r13,8), %rbx
+    cmpq    $0x400, %rbx
+    jne     fail
+    /* ... and never writable: the write must fault (#PF, present+write). */
+    xorl    %r14d, %r14d
+    movq    %rbx, (%rax,%r13,8)
+after_m2p_write:
+    cmpl    $0x5678, %r14d
     jne     fail
     /* verdict and shutdown(poweroff) */
     movl    $18, %eax
@@ -78,10 +92,34 @@ on_int3:
     syscall
     ud2
 
+/* #PF: frame RCX, R11, error, RIP, ... Expect present+write; resume after
+ * the faulting store. */
+on_pf:
+    popq    %rcx
+    popq    %r11
+    popq    %rbx                        /* error code */
+    andl    $3, %ebx
+    cmpl    $3, %ebx
+    jne     1f
+    movl    $0x5678, %r14d
+1:  leaq    after_m2p_write(%rip), %rbx
+    movq    %rbx, (%rsp)                /* resume address */
+    pushq   $0
+    pushq   %rcx
+    pushq   %r11
+    pushq   %rax
+    movl    $23, %eax
+    syscall
+    ud2
+
     .balign 8
-trap_table:                             /* struct trap_info x2 (the trap table
-                                           is copied to a writable page) */
+trap_table:                             /* struct trap_info: int3, #PF, end
+                                           (the code page is writable) */
     .byte 3, 3
+    .short 0xe033
+    .long 0
+    .quad 0
+    .byte 14, 0
     .short 0xe033
     .long 0
     .quad 0

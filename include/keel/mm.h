@@ -58,6 +58,7 @@ uint64_t mm_free_frames(void);
 int map_pages(vaddr_t va, paddr_t pa, uint64_t nr_pages, uint64_t flags);
 /* Walk: returns the leaf entry for va (any level) or 0. */
 pte_t lookup_pte(vaddr_t va, unsigned *level);
+void mm_allow_user_path(vaddr_t va, uint64_t len);
 
 /* vmap area. */
 void *ioremap(paddr_t pa, size_t len);      /* uncached MMIO */
