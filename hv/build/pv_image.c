@@ -72,7 +72,11 @@ static int unwrap(const uint8_t *img, size_t len, struct pv_image *out,
 /* Ref §1.3 last paragraph: what Xen requires of a PV image's notes. */
 static int check_notes(const struct xen_elfnotes *n, const struct pv_image_opts *opts)
 {
-    if (!xen_note_has(n, XEN_ELFNOTE_XEN_VERSION) || !starts_with(n->xen_version, "xen-3.0")) {
+    if (!xen_note_has(n, XEN_ELFNOTE_XEN_VERSION)) {
+        log_err("pv image: no XEN_VERSION note\n");
+        return -EINVAL;
+    }
+    if (!starts_with(n->xen_version, "xen-3.0")) {
         log_err("pv image: XEN_VERSION note '%s' does not start with xen-3.0\n", n->xen_version);
         return -EINVAL;
     }
