@@ -27,6 +27,7 @@ struct vcpu *vcpu_create(struct domain *d, unsigned id, unsigned processor)
     v->regs.cs = FLAT_RING3_CS64;
     v->regs.ss = FLAT_RING3_DS;
     v->regs.rflags = RFLAGS_IF | 2;
+    v->cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT | (1UL << 6);
     if (d->shared_info)
         v->vcpu_info = (uint8_t *)d->shared_info + 64 * id;   /* ref 6.1: vcpu_info[32] at 0 */
     if (v->vcpu_info)

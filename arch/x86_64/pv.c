@@ -11,6 +11,7 @@
 #include <keel/log.h>
 #include <keel/mm.h>
 #include <keel/panic.h>
+#include <keel/pv_emulate.h>
 #include <keel/percpu.h>
 #include <keel/sched.h>
 #include <keel/string.h>
@@ -194,8 +195,8 @@ static void toggle_guest_mode(struct vcpu *v)
 
 /* ---- bouncing into the guest kernel (ref 3.5) ---- */
 
-static void pv_bounce(struct vcpu *v, struct cpu_regs *regs, uint64_t handler,
-                      bool has_error, uint64_t error, bool mask_events)
+void pv_bounce_to(struct vcpu *v, struct cpu_regs *regs, uint64_t handler,
+                  bool has_error, uint64_t error, bool mask_events)
 {
     uint64_t frame[8];
     unsigned n = 0;
@@ -261,7 +262,9 @@ void pv_guest_trap(struct cpu_regs *regs)
         /* The user bit follows the guest's virtual mode, not the CPL. */
         error = v->kernel_mode ? (error & ~4UL) : (error | 4UL);
     }
-    if (vec == VEC_GP && pv_emulate_privileged(v, regs))
+    if (vec == VEC_GP && pv_emulate_gp(v, regs))
+        return;
+    if (vec == VEC_UD && pv_emulate_ud(v, regs))
         return;
     const struct pv_trap *t = &v->traps[vec];
     if (!t->address) {
@@ -270,7 +273,7 @@ void pv_guest_trap(struct cpu_regs *regs)
                      regs->rip, vec == VEC_PF ? " (page fault)" : "");
         pv_leave_to_idle();
     }
-    pv_bounce(v, regs, t->address, vector_has_error(vec), error, t->flags & 4);
+    pv_bounce_to(v, regs, t->address, vector_has_error(vec), error, t->flags & 4);
 }
 
 /* ---- syscall: a hypercall from guest kernel mode, a system call from user ---- */
@@ -288,7 +291,7 @@ void pv_syscall(struct cpu_regs *regs)
             pv_guest_trap(regs);
             return;
         }
-        pv_bounce(v, regs, v->syscall_callback, false, 0, v->syscall_flags & 1);
+        pv_bounce_to(v, regs, v->syscall_callback, false, 0, v->syscall_flags & 1);
         return;
     }
     hypercall_dispatch(v, regs);

@@ -31,7 +31,7 @@ extern const char pv_selftest_crash_blob[], pv_selftest_crash_blob_end[];
 static const struct guest_test guest_tests[] = {
     { "PV guest that faults with no handler is crashed alone",
       pv_selftest_crash_blob, pv_selftest_crash_blob_end, DOMAIN_CRASHED, 0 },
-    { "PV guest in ring 3 (hypercalls, trap bounces, iret, M2P read-only, time slices)",
+    { "PV guest in ring 3 (hypercalls, trap bounces, iret, M2P read-only, emulation, time slices)",
       pv_selftest_blob, pv_selftest_blob_end, DOMAIN_SHUTDOWN, 0 },
 };
 static uint64_t free_before;

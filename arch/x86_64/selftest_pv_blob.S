@@ -55,6 +55,37 @@ pv_selftest_blob:
 after_m2p_write:
     cmpl    $0x5678, %r14d
     jne     fail
+    /* Emulated privileged instructions (ref 8): forced CPUID finds Xen's
+     * leaves; rdmsr PAT gives the ABI value; wrmsr/rdmsr GS_BASE; a domU
+     * port read gives all-ones; a CR0 read works. */
+    movl    $0x40000000, %eax
+    xorl    %ecx, %ecx
+    .byte 0x0f, 0x0b, 'x', 'e', 'n', 0x0f, 0xa2
+    cmpl    $0x566e6558, %ebx
+    jne     fail
+    movl    $0x277, %ecx
+    rdmsr
+    cmpl    $0x00070406, %eax
+    jne     fail
+    cmpl    $0x00000501, %edx
+    jne     fail
+    movl    $0xc0000101, %ecx
+    movl    $0x12345000, %eax
+    movl    $0xffffffff, %edx
+    wrmsr
+    xorl    %eax, %eax
+    xorl    %edx, %edx
+    rdmsr
+    cmpl    $0x12345000, %eax
+    jne     fail
+    cmpl    $0xffffffff, %edx
+    jne     fail
+    inb     $0x71, %al
+    cmpb    $0xff, %al
+    jne     fail
+    movq    %cr0, %rax
+    testl   $1, %eax                    /* PE */
+    jz      fail
     /* verdict and shutdown(poweroff) */
     movl    $18, %eax
     xorl    %edi, %edi

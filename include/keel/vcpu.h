@@ -38,6 +38,8 @@ struct vcpu {
     uint64_t vm_assist;
     void *vcpu_info;                    /* hypervisor mapping of its vcpu_info */
     uint64_t cr2;                       /* virtual CR2 */
+    uint64_t cr4;                       /* virtual CR4 (ref 8.3) */
+    bool fpu_ts;                        /* virtual CR0.TS (fpu_taskswitch) */
 };
 
 struct vcpu *vcpu_create(struct domain *d, unsigned id, unsigned processor);
@@ -59,9 +61,10 @@ void pv_guest_trap(struct cpu_regs *regs);
 
 void pv_syscall(struct cpu_regs *regs);
 long pv_iret(struct vcpu *v, struct cpu_regs *regs);
-/* Privileged instructions a PV kernel may execute (CPUID, MSRs, ...);
- * returns true if emulated (RIP advanced). */
-bool pv_emulate_privileged(struct vcpu *v, struct cpu_regs *regs);
+/* Enter the guest kernel at `handler` with an exception/interrupt frame
+ * (ref 3.5). */
+void pv_bounce_to(struct vcpu *v, struct cpu_regs *regs, uint64_t handler,
+                  bool has_error, uint64_t error, bool mask_events);
 
 /* The guest frame: the top of this CPU's primary stack, below cpu_info. */
 static inline struct cpu_regs *guest_regs(void)

@@ -1,0 +1,21 @@
+/* Emulation of the instructions a PV kernel may execute in ring 3 that
+ * fault (ref/xen-pv-abi.md 8): the guest CPUID policy, MSRs, control
+ * registers, port I/O, software interrupts. */
+#ifndef KEEL_PV_EMULATE_H
+#define KEEL_PV_EMULATE_H
+
+#include <keel/types.h>
+#include <keel/traps.h>
+
+struct vcpu;
+
+/* The CPUID leaf/sub-leaf a PV guest sees. */
+void pv_cpuid(const struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_t r[4]);
+/* On #GP / #UD from the guest: true if the instruction was emulated (or
+ * turned into a software interrupt bounce) and RIP moved on. */
+bool pv_emulate_gp(struct vcpu *v, struct cpu_regs *regs);
+bool pv_emulate_ud(struct vcpu *v, struct cpu_regs *regs);
+/* The PAT value of the PV ABI (ref 8.2). */
+#define PV_ABI_PAT  0x0000050100070406UL
+
+#endif
