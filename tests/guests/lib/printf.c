@@ -1,5 +1,5 @@
 /* A tiny vsnprintf: %d %i %u %x %X %p %s %c %%, flags '0' '-' '#', a width,
- * and the l / ll / z length modifiers. Always NUL-terminates. */
+ * a precision for %s (".N" or ".*"), and the l / ll / z length modifiers. Always NUL-terminates. */
 #include "guest.h"
 
 struct out {
@@ -49,9 +49,9 @@ static void put_num(struct out *o, uint64_t v, unsigned base, bool neg,
             put(o, ' ');
 }
 
-static void put_str(struct out *o, const char *s, int width, bool left)
+static void put_str(struct out *o, const char *s, int width, int prec, bool left)
 {
-    int n = (int)strnlen(s ? s : "(null)", 4096);
+    int n = (int)strnlen(s ? s : "(null)", prec >= 0 ? (size_t)prec : 4096);
     if (!s)
         s = "(null)";
     if (!left)
@@ -83,6 +83,16 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
         }
         for (; *fmt >= '0' && *fmt <= '9'; fmt++)
             width = width * 10 + (*fmt - '0');
+        int prec = -1;
+        if (*fmt == '.') {
+            prec = 0;
+            if (*++fmt == '*') {
+                prec = va_arg(ap, int);
+                fmt++;
+            }
+            for (; *fmt >= '0' && *fmt <= '9'; fmt++)
+                prec = prec * 10 + (*fmt - '0');
+        }
         for (; *fmt == 'l' || *fmt == 'z'; fmt++)
             lng++;
         switch (*fmt) {
@@ -104,7 +114,7 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
                     pad, left, "0x");
             break;
         case 's':
-            put_str(&o, va_arg(ap, const char *), width, left);
+            put_str(&o, va_arg(ap, const char *), width, prec, left);
             break;
         case 'c':
             put(&o, (char)va_arg(ap, int));
