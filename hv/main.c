@@ -7,6 +7,7 @@
 #include <keel/console.h>
 #include <keel/cpu.h>
 #include <keel/cpufeature.h>
+#include <keel/dom_build.h>
 #include <keel/log.h>
 #include <keel/mm.h>
 #include <keel/panic.h>
@@ -29,14 +30,10 @@ void acpi_init(const struct boot_info *bi);
 
 static struct boot_info boot_info;
 
-/* Options kept for later issues; parsed now so that Xen-style GRUB entries
- * are accepted (dom0_mem, dom0_max_vcpus, sched). */
-static uint64_t opt_dom0_mem;
-static unsigned opt_dom0_max_vcpus;
+/* sched= is accepted now so Xen-style GRUB entries boot; there is one
+ * scheduler until the scheduler issue. */
 static char opt_sched[16] = "credit";
 static unsigned opt_maxcpus = NR_CPUS;
-param_size("dom0_mem", opt_dom0_mem);
-param_uint("dom0_max_vcpus", opt_dom0_max_vcpus, 1, NR_CPUS);
 param_string("sched", opt_sched);
 param_uint("maxcpus", opt_maxcpus, 1, NR_CPUS);
 
@@ -117,8 +114,8 @@ static void __noreturn bsp_continue(void)
         selftest_run_all();             /* powers off when all tests are done */
         idle_loop();
     }
-    log_info("keel: boot complete; %u CPUs idle (no dom0 yet). Keys: 'h' for help.\n",
-             nr_cpus_online);
+    log_info("keel: boot complete, %u CPUs. Keys: 'h' for help.\n", nr_cpus_online);
+    boot_domains(&boot_info);
     idle_loop();
 }
 

@@ -10,12 +10,14 @@
 static const struct hypercall_def hypercall_table[NR_HYPERCALLS] = {
     [0]  = { "set_trap_table",   do_set_trap_table,   false },
     [3]  = { "stack_switch",     do_stack_switch,     false },
+    [4]  = { "set_callbacks",    do_set_callbacks,    false },
     [17] = { "xen_version",      do_xen_version,      false },
     [18] = { "console_io",       do_console_io,       false },
     [21] = { "vm_assist",        do_vm_assist,        false },
     [23] = { "iret",             do_iret,             false },
     [25] = { "set_segment_base", do_set_segment_base, false },
     [29] = { "sched_op",         do_sched_op,         false },
+    [30] = { "callback_op",      do_callback_op,      false },
 };
 
 long hypercall_unimplemented(struct vcpu *v, unsigned nr, const char *what, uint64_t subop)

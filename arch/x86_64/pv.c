@@ -300,7 +300,6 @@ void pv_syscall(struct cpu_regs *regs)
 
 /* ---- iret hypercall (ref 3.7): the frame is at the guest's RSP ---- */
 
-#define VGCF_IN_SYSCALL (1UL << 8)
 
 long pv_iret(struct vcpu *v, struct cpu_regs *regs)
 {

@@ -6,19 +6,19 @@
 
 #include <keel/types.h>
 #include <keel/compiler.h>
+#include <public/arch_x86_64.h>     /* FIRST_RESERVED_GDT_*, FLAT_RING3_* */
 
-#define FIRST_RESERVED_GDT_PAGE   14
-#define FIRST_RESERVED_GDT_ENTRY  (FIRST_RESERVED_GDT_PAGE * 512)
 #define GDT_PAGES                 16
 #define GDT_RESERVED_ENTRIES      16
 
 #define SEL(n)              ((FIRST_RESERVED_GDT_ENTRY + (n)) << 3)
 #define HYPERVISOR_CS       SEL(1)          /* 0xe008 */
 #define HYPERVISOR_DS       SEL(2)          /* 0xe010 */
-#define FLAT_RING3_CS32     (SEL(4) | 3)    /* 0xe023 */
-#define FLAT_RING3_DS       (SEL(5) | 3)    /* 0xe02b */
-#define FLAT_RING3_CS64     (SEL(6) | 3)    /* 0xe033 */
+#define FLAT_RING3_DS       FLAT_RING3_DS32 /* 0xe02b, also the stack selector */
 #define TSS_SEL             SEL(8)          /* 0xe040, 16-byte descriptor */
+BUILD_BUG_ON(FLAT_RING3_CS32 != (SEL(4) | 3));
+BUILD_BUG_ON(FLAT_RING3_DS32 != (SEL(5) | 3));
+BUILD_BUG_ON(FLAT_RING3_CS64 != (SEL(6) | 3));
 #define LDT_SEL             SEL(10)         /* 0xe050, 16-byte descriptor */
 
 struct seg_desc {

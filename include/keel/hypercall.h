@@ -37,5 +37,7 @@ DECLARE_HYPERCALL(iret);
 DECLARE_HYPERCALL(stack_switch);
 DECLARE_HYPERCALL(set_segment_base);
 DECLARE_HYPERCALL(vm_assist);
+DECLARE_HYPERCALL(callback_op);
+DECLARE_HYPERCALL(set_callbacks);
 
 #endif
