@@ -11,6 +11,8 @@ static const struct hypercall_def hypercall_table[NR_HYPERCALLS] = {
     [0]  = { "set_trap_table",   do_set_trap_table,   false },
     [3]  = { "stack_switch",     do_stack_switch,     false },
     [4]  = { "set_callbacks",    do_set_callbacks,    false },
+    [12] = { "memory_op",        do_memory_op,        false },
+    [13] = { "multicall",        do_multicall,        false },
     [17] = { "xen_version",      do_xen_version,      false },
     [18] = { "console_io",       do_console_io,       false },
     [21] = { "vm_assist",        do_vm_assist,        false },
@@ -30,6 +32,20 @@ long hypercall_unimplemented(struct vcpu *v, unsigned nr, const char *what, uint
                  d->id, nr, what, subop);
     }
     return -ENOSYS;
+}
+
+/* One entry of a multicall: not iret (it rewrites the frame) and not a
+ * nested multicall. */
+long hypercall_call_nested(struct vcpu *v, struct cpu_regs *regs, uint64_t nr, const uint64_t args[6])
+{
+    const struct hypercall_def *h = nr < NR_HYPERCALLS ? &hypercall_table[nr] : NULL;
+    if (nr == 13 || nr == 23)
+        return -EINVAL;
+    if (!h || !h->fn)
+        return hypercall_unimplemented(v, (unsigned)(nr < 127 ? nr : 127), "unknown", 0);
+    if (h->privileged && !v->d->privileged)
+        return -EPERM;
+    return h->fn(v, regs, args[0], args[1], args[2], args[3], args[4]);
 }
 
 void hypercall_dispatch(struct vcpu *v, struct cpu_regs *regs)

@@ -31,6 +31,8 @@ uint64_t mm_total_ram;                  /* all RAM the map describes, firmware's
 struct frame *frame_table;
 
 static struct mem_range map[BOOT_MAX_MMAP];
+static struct mem_range boot_map[BOOT_MAX_MMAP];    /* as the firmware gave it, sanitised */
+static unsigned nr_boot_map;
 static unsigned nr_map;
 static uint64_t boot_alloc_pages;
 
@@ -151,6 +153,8 @@ void mm_init(struct boot_info *bi)
     memcpy(map, bi->mmap, nr_map * sizeof(map[0]));
     if (memmap_sanitize(map, &nr_map, BOOT_MAX_MMAP) < 0)
         panic("mm: memory map too fragmented");
+    memcpy(boot_map, map, sizeof(boot_map));
+    nr_boot_map = nr_map;
     static struct mem_range orig[BOOT_MAX_MMAP];     /* RAM layout before carving */
     unsigned nr_orig = nr_map;
     memcpy(orig, map, sizeof(orig));
@@ -192,4 +196,17 @@ void mm_init(struct boot_info *bi)
     log_info("mm: %lu KiB usable RAM, %lu frames up to 0x%lx, boot tables %lu KiB, "
              "AP trampoline at 0x%lx\n", total >> 10, nr_frames, max_addr,
              boot_alloc_pages * 4, ap_trampoline_phys);
+}
+
+unsigned mm_boot_map_entries(void)
+{
+    return nr_boot_map;
+}
+
+/* E820 types for dom0 (firmware-held RAM is reserved to it). */
+void mm_boot_map_entry(unsigned i, uint64_t *base, uint64_t *len, uint32_t *type)
+{
+    *base = boot_map[i].base;
+    *len = boot_map[i].len;
+    *type = boot_map[i].type == MEM_FIRMWARE ? MEM_RESERVED : boot_map[i].type;
 }

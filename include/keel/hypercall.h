@@ -38,6 +38,9 @@ DECLARE_HYPERCALL(stack_switch);
 DECLARE_HYPERCALL(set_segment_base);
 DECLARE_HYPERCALL(vm_assist);
 DECLARE_HYPERCALL(callback_op);
+DECLARE_HYPERCALL(memory_op);
+DECLARE_HYPERCALL(multicall);
+long hypercall_call_nested(struct vcpu *v, struct cpu_regs *regs, uint64_t nr, const uint64_t args[6]);
 DECLARE_HYPERCALL(set_callbacks);
 
 #endif

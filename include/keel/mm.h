@@ -39,7 +39,10 @@ void mm_init(struct boot_info *bi);
 extern paddr_t ap_trampoline_phys;
 extern uint64_t mm_usable_ram;          /* usable RAM the boot map listed */
 extern uint64_t mm_total_ram;           /* all RAM it listed, firmware-held too */
-extern pte_t *hv_l4;            /* the hypervisor's own L4 table */
+extern pte_t *hv_l4;
+/* The firmware's memory map (sanitised), E820 types, for dom0. */
+unsigned mm_boot_map_entries(void);
+void mm_boot_map_entry(unsigned i, uint64_t *base, uint64_t *len, uint32_t *type);            /* the hypervisor's own L4 table */
 extern struct frame *frame_table;
 
 /* Frames. */

@@ -1,0 +1,103 @@
+/* memory_op (#12) (ref 5.10): the sub-ops that describe memory. Changing
+ * the reservation (increase/decrease/populate/exchange) needs the validated
+ * page-table machinery and comes with it. */
+#include <keel/hypercall.h>
+#include <keel/domain.h>
+#include <keel/errno.h>
+#include <keel/guest_access.h>
+#include <keel/m2p.h>
+#include <keel/mm.h>
+#include <keel/vcpu.h>
+#include <public/memory.h>
+
+static struct domain *target_domain(struct vcpu *v, uint64_t arg, long *err)
+{
+    struct xen_memory_domain md;
+    if (copy_from_guest(&md, arg, sizeof(md))) {
+        *err = -EFAULT;
+        return NULL;
+    }
+    if (md.domid == DOMID_SELF || md.domid == v->d->id)
+        return v->d;
+    if (!v->d->privileged) {
+        *err = -EPERM;
+        return NULL;
+    }
+    struct domain *d = domain_by_id(md.domid);
+    *err = d ? 0 : -ESRCH;
+    return d;
+}
+
+/* A PV guest's pseudo-physical map: RAM from 0 to its size (ref 5.10: one
+ * RAM entry needs no remapping in Linux). */
+static long memory_map(struct vcpu *v, uint64_t arg)
+{
+    struct xen_memory_map m;
+    if (copy_from_guest(&m, arg, sizeof(m)))
+        return -EFAULT;
+    if (m.nr_entries < 1)
+        return -EINVAL;
+    struct e820_entry e = { 0, v->d->max_pages << PAGE_SHIFT, E820_RAM };
+    if (copy_to_guest(m.buffer, &e, sizeof(e)))
+        return -EFAULT;
+    m.nr_entries = 1;
+    return copy_to_guest(arg, &m, sizeof(m)) ? -EFAULT : 0;
+}
+
+/* The host's memory map, for the privileged domain. */
+static long machine_memory_map(struct vcpu *v, uint64_t arg)
+{
+    struct xen_memory_map m;
+    if (!v->d->privileged)
+        return -EPERM;
+    if (copy_from_guest(&m, arg, sizeof(m)))
+        return -EFAULT;
+    unsigned n = mm_boot_map_entries();
+    if (!m.buffer) {
+        m.nr_entries = n;
+        return copy_to_guest(arg, &m, sizeof(m)) ? -EFAULT : 0;
+    }
+    if (m.nr_entries < n)
+        return -ENOBUFS;
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t base, len;
+        uint32_t type;
+        mm_boot_map_entry(i, &base, &len, &type);
+        struct e820_entry e = { base, len, type };
+        if (copy_to_guest(m.buffer + i * sizeof(e), &e, sizeof(e)))
+            return -EFAULT;
+    }
+    m.nr_entries = n;
+    return copy_to_guest(arg, &m, sizeof(m)) ? -EFAULT : 0;
+}
+
+DECLARE_HYPERCALL(memory_op)
+{
+    (void)regs, (void)a3, (void)a4, (void)a5;
+    unsigned op = (unsigned)(a1 & 0x3f);
+    struct domain *d;
+    long err;
+
+    switch (op) {
+    case XENMEM_maximum_ram_page:
+        return (long)m2p_max_mfn() - 1;
+    case XENMEM_current_reservation:
+        d = target_domain(v, a2, &err);
+        return d ? (long)d->tot_pages : err;
+    case XENMEM_maximum_reservation:
+        d = target_domain(v, a2, &err);
+        return d ? (long)d->max_pages : err;
+    case XENMEM_machphys_mapping: {
+        struct xen_machphys_mapping mm = {
+            RO_MPT_VIRT_START, RO_MPT_VIRT_START + m2p_max_mfn() * 8, m2p_max_mfn() - 1,
+        };
+        return copy_to_guest(a2, &mm, sizeof(mm)) ? -EFAULT : 0;
+    }
+    case XENMEM_memory_map:
+        return memory_map(v, a2);
+    case XENMEM_machine_memory_map:
+        return machine_memory_map(v, a2);
+    default:
+        return hypercall_unimplemented(v, __HYPERVISOR_memory_op, "memory_op", op);
+    }
+}
