@@ -4,6 +4,7 @@
 #ifndef KEEL_ZSTD_INTERNAL_H
 #define KEEL_ZSTD_INTERNAL_H
 
+#include <keel/compiler.h>
 #include <keel/types.h>
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -59,6 +60,8 @@ struct zstd_ws {
 /* Logs "zstd: <why> at offset 0x..." (offset of `at` in the input) and
  * returns -EINVAL. */
 int zstd_corrupt(const struct zstd_ws *ws, const uint8_t *at, const char *why);
+/* Logs that the output buffer is too small and returns -ENOSPC. */
+int zstd_nospace(const struct zstd_ws *ws, const uint8_t *at);
 
 static inline uint64_t zstd_le64(const uint8_t *p)
 {
