@@ -14,7 +14,9 @@
  *    maps its page tables RO): that takes a general ref only;
  *  - L4 slots 256..271 hold the hypervisor's template, never guest values;
  *  - stored counts equal what the validated entries, pins and hypervisor
- *    references imply; a failed call leaves every count as it was.
+ *    references imply; a failed call leaves every count and flag as it
+ *    was (only the last-type field of an untyped frame it typed for a
+ *    while may differ: that field only decides TLB flushes).
  *
  * FRAME-TABLE FIELDS (struct frame, include/keel/frame.h) used here, for
  * frames in an allocated block (FRAME_ALLOCATED head or FRAME_TAIL inside an
