@@ -28,6 +28,9 @@ struct vcpu *vcpu_create(struct domain *d, unsigned id, unsigned processor)
     v->regs.ss = FLAT_RING3_DS;
     v->regs.rflags = RFLAGS_IF | 2;
     v->cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT | (1UL << 6);
+    v->dr[6] = 0xffff0ff0;              /* architectural reset values (ref 2.3) */
+    v->dr[7] = 0x400;
+    fpu_init_state(v);
     if (d->shared_info)
         v->vcpu_info = (uint8_t *)d->shared_info + 64 * id;   /* ref 6.1: vcpu_info[32] at 0 */
     if (v->vcpu_info)

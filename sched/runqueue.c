@@ -75,8 +75,7 @@ void sched_maybe_switch(struct cpu_regs *regs)
     if (!next)
         return;
     struct vcpu *prev = current_vcpu();
-    prev->regs = *regs;
-    prev->running = false;
+    pv_switch_from(prev, regs);
     sched_enqueue(prev);
     pv_switch_to(next, regs);
 }

@@ -122,12 +122,35 @@ static void load_guest_context(struct vcpu *v)
     wrmsr(MSR_KERNEL_GS_BASE, v->kernel_mode ? v->gs_base_user : v->gs_base_kernel);
 }
 
+static void load_debug_regs(struct vcpu *v)
+{
+    if (!(v->dr[7] & 0xff))
+        return;                         /* no breakpoint enabled */
+    __asm__ __volatile__("mov %0, %%dr0" : : "r"(v->dr[0]));
+    __asm__ __volatile__("mov %0, %%dr1" : : "r"(v->dr[1]));
+    __asm__ __volatile__("mov %0, %%dr2" : : "r"(v->dr[2]));
+    __asm__ __volatile__("mov %0, %%dr3" : : "r"(v->dr[3]));
+    __asm__ __volatile__("mov %0, %%dr7" : : "r"(v->dr[7]));
+}
+
 void pv_switch_to(struct vcpu *next, struct cpu_regs *regs)
 {
     get_cpu_info()->current = next;
     next->running = true;
     *regs = next->regs;
     load_guest_context(next);
+    fpu_restore(next);
+    load_debug_regs(next);
+}
+
+/* The running vCPU leaves this CPU (preempted or stopped). */
+void pv_switch_from(struct vcpu *prev, const struct cpu_regs *regs)
+{
+    prev->regs = *regs;
+    fpu_save(prev);
+    if (prev->dr[7] & 0xff)
+        __asm__ __volatile__("mov %0, %%dr7" : : "r"(0x400UL));
+    prev->running = false;
 }
 
 static void enter_on_clean_stack(void *arg)
@@ -160,8 +183,7 @@ void pv_leave_to_idle(void)
     write_cr3(virt_to_phys(hv_l4));
     ci->current = NULL;
     if (v) {
-        v->regs = *guest_regs();
-        v->running = false;
+        pv_switch_from(v, guest_regs());
         domain_vcpu_stopped(v);
     }
     reset_stack_and_call(idle_on_clean_stack, NULL);

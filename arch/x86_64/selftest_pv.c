@@ -29,7 +29,7 @@ extern const char pv_selftest_crash_blob[], pv_selftest_crash_blob_end[];
 /* The spinning guest starts first: the other one can only finish first if
  * time slices take the CPU away from the spinner. */
 static const struct guest_test guest_tests[] = {
-    { "PV guest that faults with no handler is crashed alone",
+    { "PV guest that faults with no handler is crashed alone (its SSE state kept)",
       pv_selftest_crash_blob, pv_selftest_crash_blob_end, DOMAIN_CRASHED, 0 },
     { "PV guest in ring 3 (hypercalls, trap bounces, iret, M2P read-only, emulation, time slices)",
       pv_selftest_blob, pv_selftest_blob_end, DOMAIN_SHUTDOWN, 0 },

@@ -10,6 +10,8 @@
     .globl pv_selftest_blob, pv_selftest_blob_end
 pv_selftest_blob:
     xorl    %r12d, %r12d
+    /* clobber the SSE registers the other guest relies on */
+    pcmpeqb %xmm0, %xmm0
     /* xen_version(XENVER_version) must say 4.17 */
     movl    $17, %eax
     xorl    %edi, %edi
@@ -168,9 +170,22 @@ pv_selftest_blob_end:
  * table: Keel must crash this domain only, and return its memory. */
     .globl pv_selftest_crash_blob, pv_selftest_crash_blob_end
 pv_selftest_crash_blob:
+    /* xmm0 must survive the other guest's time slices (FPU switching):
+     * if it does not, shut down cleanly, which the test counts as failure. */
+    movabsq $0x1122334455667788, %rax
+    movq    %rax, %xmm0
     movl    $50000000, %ecx
 1:  decl    %ecx
     jnz     1b
+    movq    %xmm0, %rbx
+    cmpq    %rax, %rbx
+    jne     2f
     movq    0x10, %rax
+    ud2
+2:  pushq   $0
+    movq    %rsp, %rsi
+    movl    $2, %edi
+    movl    $29, %eax
+    syscall
     ud2
 pv_selftest_crash_blob_end:

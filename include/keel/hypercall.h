@@ -40,6 +40,9 @@ DECLARE_HYPERCALL(vm_assist);
 DECLARE_HYPERCALL(callback_op);
 DECLARE_HYPERCALL(memory_op);
 DECLARE_HYPERCALL(multicall);
+DECLARE_HYPERCALL(fpu_taskswitch);
+DECLARE_HYPERCALL(set_debugreg);
+DECLARE_HYPERCALL(get_debugreg);
 long hypercall_call_nested(struct vcpu *v, struct cpu_regs *regs, uint64_t nr, const uint64_t args[6]);
 DECLARE_HYPERCALL(set_callbacks);
 

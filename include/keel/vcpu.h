@@ -40,6 +40,8 @@ struct vcpu {
     uint64_t cr2;                       /* virtual CR2 */
     uint64_t cr4;                       /* virtual CR4 (ref 8.3) */
     bool fpu_ts;                        /* virtual CR0.TS (fpu_taskswitch) */
+    uint64_t dr[8];                     /* debug registers (DR4/5 unused) */
+    uint8_t fpu[512] __aligned(16);     /* FXSAVE image: x87, MMX, SSE */
 };
 
 struct vcpu *vcpu_create(struct domain *d, unsigned id, unsigned processor);
@@ -55,11 +57,17 @@ void pv_leave_to_idle(void) __noreturn;
 void pv_enter_guest(struct vcpu *v) __noreturn;
 /* Makes `next` current, its registers loaded into the top frame `regs`. */
 void pv_switch_to(struct vcpu *next, struct cpu_regs *regs);
+void pv_switch_from(struct vcpu *prev, const struct cpu_regs *regs);
 void pv_cpu_init(void);                 /* syscall MSRs and entry stub, per CPU */
 /* A trap from the guest (CPL 3): bounce it to the guest or crash it. */
 void pv_guest_trap(struct cpu_regs *regs);
 
 void pv_syscall(struct cpu_regs *regs);
+/* FPU/SSE state: saved when a vCPU leaves its CPU, restored when it comes
+ * back (eagerly: Keel itself never touches these registers). */
+void fpu_init_state(struct vcpu *v);
+void fpu_save(struct vcpu *v);
+void fpu_restore(struct vcpu *v);
 long pv_iret(struct vcpu *v, struct cpu_regs *regs);
 /* Enter the guest kernel at `handler` with an exception/interrupt frame
  * (ref 3.5). */
