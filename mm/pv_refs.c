@@ -156,7 +156,7 @@ static int validate_table(struct pv_mm_ctx *ctx, mfn_t mfn, unsigned level)
                 pv_put_entry_refs(ctx, level, p[i]);
     } else if (level == 4) {
         for (i = 0; i < PV_HV_L4_COUNT; i++)
-            p[PV_HV_L4_FIRST + i] = ctx->hv_l4_slots[i];
+            p[PV_HV_L4_FIRST + i] = ctx->hv_l4_slots ? ctx->hv_l4_slots[i] : 0;
     }
     ctx->unmap(ctx->map_ctx, p);
     return rc;

@@ -114,8 +114,10 @@ struct pv_mm_ctx {
     uint16_t domid;             /* the domain acted for (< 0x7ff0) */
     unsigned maxphyaddr;        /* CPU's physical address width, 36..52 */
     bool io_caps;               /* may use PWT/PCD/PAT in L1 entries (dom0) */
-    const uint64_t *hv_l4_slots;            /* PV_HV_L4_COUNT template entries */
-    uint64_t *(*map)(void *ctx, mfn_t mfn); /* the 512 entries of a frame */
+    const uint64_t *hv_l4_slots;            /* PV_HV_L4_COUNT template entries
+                                             * (NULL: those slots are zeroed) */
+    uint64_t *(*map)(void *ctx, mfn_t mfn); /* the 512 entries of a frame; never
+                                             * fails (direct map) */
     void (*unmap)(void *ctx, uint64_t *p);
     /* Optional: false if mfn's frame-table entry is not backed (sparse
      * table); NULL means every entry below nr_frames may be read. */
@@ -204,8 +206,10 @@ int pv_set_baseptr(struct pv_mm_ctx *ctx, mfn_t new_l4, mfn_t *cur);
  * terminates with everything released). References the hypervisor forgot
  * to drop (vCPU CR3, ...) are then released by force, tables top-down.
  * Afterwards every listed frame owned by the domain has count 0 and type
- * NONE. Returns the number of frames that needed force (0 when the caller
- * dropped its own references first), logged as a warning. Idempotent. */
+ * NONE. Returns the number of references (type refs with their general
+ * refs, or a frame's remaining general refs) released by force: 0 when the
+ * caller dropped its own references first; else logged as a warning.
+ * Idempotent. The domain's vCPUs must no longer run; not preemptible. */
 struct pv_frame_range { mfn_t first; uint64_t count; };
 long pv_relinquish_domain(struct pv_mm_ctx *ctx, const struct pv_frame_range *ranges,
                           size_t nr_ranges);

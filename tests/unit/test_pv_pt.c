@@ -643,6 +643,16 @@ static void test_relinquish(void **state)
         assert_int_equal(m->table[f].type_info, 0);
     }
     assert_int_equal(pv_relinquish_domain(&ca, ra, ARRAY_SIZE(ra)), 0);   /* idempotent */
+    /* A dense frame table (no frame_backed hook) and no L4 template. */
+    struct pv_mm_ctx dense = ca;
+    dense.frame_backed = NULL;
+    dense.hv_l4_slots = NULL;
+    dense.nr_frames = UNBACKED_FIRST;
+    m->mem[t.l4][256] = 0x1234;
+    assert_int_equal(pv_pin(&dense, t.l4, 4), 0);
+    assert_int_equal(m->mem[t.l4][256], 0);
+    ATTACK(-EPERM, pv_get_ref(&dense, UNBACKED_FIRST));
+    assert_int_equal(pv_relinquish_domain(&dense, ra, ARRAY_SIZE(ra)), 0);
     /* Domain B untouched; then destroyed with a CR3 ref and a descriptor
      * page still held: released by force, counted. */
     assert_int_equal(tcount(w.l4), 1);
