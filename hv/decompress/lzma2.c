@@ -239,22 +239,39 @@ static INLINE int lzma_match(struct lzma2_dec *d, struct rc *rc, unsigned ps)
     return (int)lzma_len(rc, &p->rep_len, ps);
 }
 
-static INLINE void copy_match(uint8_t *out, size_t pos, size_t dist, size_t len)
+/* Copies a match 8 bytes at a time. A short distance repeats a pattern:
+ * once a multiple of it that is >= 8 bytes back exists, copying from there
+ * gives the same bytes, and 8-byte pieces no longer overlap their source.
+ * With room in out[] the last piece may run up to 7 bytes past the match:
+ * those bytes are not decoded yet and will be overwritten. */
+static INLINE void copy_match(uint8_t *out, size_t pos, size_t dist, size_t len, size_t room)
 {
-    const uint8_t *src = out + pos - dist;
     uint8_t *dst = out + pos;
+    const uint8_t *src = dst - dist;
+    bool spill = room - len >= 8;
 
-    if (dist >= len) {
-        memcpy(dst, src, len);
+    if (dist < 8) {
+        size_t far = dist * ((8 + dist - 1) / dist);
+        size_t lead = MIN(len, far - dist);
+        len -= lead;
+        while (lead--)
+            *dst++ = *src++;
+        src = dst - far;
+    }
+    if (spill) {
+        for (size_t i = 0; i < len; i += 8)
+            __builtin_memcpy(dst + i, src + i, 8);
         return;
     }
-    for (size_t i = 0; i < len; i++)   /* overlapping: repeats the pattern */
-        dst[i] = src[i];
+    for (; len >= 8; len -= 8, src += 8, dst += 8)
+        __builtin_memcpy(dst, src, 8);
+    while (len--)
+        *dst++ = *src++;
 }
 
 /* Decodes symbols until out[end]; returns 0 or -EINVAL (logged). */
 static int lzma_chunk(struct lzma2_dec *d, struct rc *rc, const uint8_t *in,
-                      uint8_t *out, size_t pos, size_t end)
+                      uint8_t *out, size_t out_cap, size_t pos, size_t end)
 {
     const unsigned pb_mask = (1u << d->pb) - 1;
     const char *why;
@@ -290,7 +307,7 @@ static int lzma_chunk(struct lzma2_dec *d, struct rc *rc, const uint8_t *in,
             why = "match past the end of the chunk";
             goto bad;
         }
-        copy_match(out, pos, dist, mlen);
+        copy_match(out, pos, dist, mlen, out_cap - pos);
         pos += mlen;
     }
     return 0;
@@ -389,7 +406,7 @@ static int lzma2_lzma_chunk(struct lzma2_dec *d, const uint8_t *in, size_t in_en
     };
     if (rc.code == rc.range)
         return lzma2_err("bad range coder start", ip);
-    int err = lzma_chunk(d, &rc, in, out, op, op + usize);
+    int err = lzma_chunk(d, &rc, in, out, out_cap, op, op + usize);
     if (err)
         return err;
     if (rc.overrun || rc.in != rc.end || rc.code != 0)

@@ -35,7 +35,7 @@ static const uint8_t footer_magic[2] = { 'Y', 'Z' };
 static const uint8_t check_sizes[16] = { 0, 4, 4, 4, 8, 8, 8, 16, 16, 16, 32, 32, 32, 64, 64, 64 };
 
 struct workspace {
-    uint32_t crc32_table[256];
+    uint32_t crc32_table[8][256];   /* slicing-by-8: [k] = CRC of a byte and k zeros */
     uint64_t crc64_table[256];
     struct lzma2_dec lzma2;
 };
@@ -98,7 +98,8 @@ static void put_le64(uint8_t *p, uint64_t v)
 }
 
 /* CRC32 (poly 0xEDB88320) and CRC64 (ECMA-182, 0xC96C5795D7870F42),
- * reflected, tables built per call in the workspace. */
+ * reflected, tables built per call in the workspace. CRC32 runs over every
+ * output byte of the kernel, so it takes eight bytes per step. */
 static void crc_tables_init(struct workspace *ws)
 {
     for (uint32_t i = 0; i < 256; i++) {
@@ -108,17 +109,28 @@ static void crc_tables_init(struct workspace *ws)
             c32 = (c32 >> 1) ^ (c32 & 1 ? 0xedb88320u : 0);
             c64 = (c64 >> 1) ^ (c64 & 1 ? 0xc96c5795d7870f42ull : 0);
         }
-        ws->crc32_table[i] = c32;
+        ws->crc32_table[0][i] = c32;
         ws->crc64_table[i] = c64;
     }
+    for (int k = 1; k < 8; k++)
+        for (int i = 0; i < 256; i++) {
+            uint32_t c = ws->crc32_table[k - 1][i];
+            ws->crc32_table[k][i] = (c >> 8) ^ ws->crc32_table[0][c & 0xff];
+        }
 }
 
 static uint32_t crc32(const struct workspace *ws, const uint8_t *p, size_t n)
 {
+    const uint32_t (*t)[256] = ws->crc32_table;
     uint32_t c = 0xffffffffu;
 
+    for (; n >= 8; n -= 8, p += 8) {
+        uint32_t lo = c ^ get_le32(p), hi = get_le32(p + 4);
+        c = t[7][lo & 0xff] ^ t[6][(lo >> 8) & 0xff] ^ t[5][(lo >> 16) & 0xff] ^ t[4][lo >> 24] ^
+            t[3][hi & 0xff] ^ t[2][(hi >> 8) & 0xff] ^ t[1][(hi >> 16) & 0xff] ^ t[0][hi >> 24];
+    }
     while (n--)
-        c = ws->crc32_table[(c ^ *p++) & 0xff] ^ (c >> 8);
+        c = t[0][(c ^ *p++) & 0xff] ^ (c >> 8);
     return ~c;
 }
 
@@ -159,16 +171,18 @@ static bool x86_is_ms_byte(uint8_t b)
     return b == 0x00 || b == 0xff;
 }
 
-/* x86 BCJ decoder, in place. The encoder turned the 32-bit operand of an
- * E8 (call) / E9 (jmp) opcode from relative to absolute (operand + address
- * of the next instruction) when its top byte was 00 or FF; we subtract it
- * back. `mask` holds, for the three bytes before the current one, which
- * were E8/E9 bytes left unconverted (bit 0 = nearest... shifted as we move):
- * such a byte may be the opcode and the current one part of its operand, so
- * the current byte is skipped when the byte that would be that operand's top
- * byte looks like one (00/FF) or the pattern is ambiguous. If, after the
- * subtraction, the byte of the result sitting over that earlier operand's
- * top byte is 00/FF, the encoder had inverted the bits below it once. */
+/* x86 BCJ decoder, in place. The encoder made the 32-bit operand of an
+ * E8 (call) / E9 (jmp) byte absolute (operand + address of the next
+ * instruction) when the operand's top byte was 00 or FF; we subtract again.
+ * `mask` remembers which of the three bytes before the current one were
+ * E8/E9 bytes left unconverted (bit 2 = three back ... bit 0 = one back in
+ * the position the current byte is seen from). The current E8/E9 may then be
+ * inside that earlier candidate's operand: it is skipped when the pattern is
+ * one the encoder skips or the byte where that operand's top byte would be
+ * is 00/FF. Converted, the result byte that lands on that spot must not be
+ * 00/FF either: if it is, the encoder had inverted the bits up to it, once
+ * (a second inversion cannot happen: it would have required that spot to be
+ * 00/FF in the input, which the skip rule excludes). */
 static void bcj_x86_decode(uint8_t *buf, size_t size, uint32_t start)
 {
     static const bool mask_ok[8] = { true, true, true, false, true, false, false, false };
