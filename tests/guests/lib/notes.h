@@ -33,6 +33,16 @@
 4:  .balign 4
     .popsection
 .endm
+#else
+/* From a test's C file: GUEST_FEATURES("writable_descriptor_tables|!dom0")
+ * adds a FEATURES note (ref §1.3). */
+#define GUEST_NOTE_STR_(x) #x
+#define GUEST_NOTE_STR(x) GUEST_NOTE_STR_(x)
+#define GUEST_FEATURES(str)                                                 \
+    __asm__(".pushsection .note.Xen, \"a\", @note\n\t.balign 4\n\t"       \
+            ".long 4, 2f - 1f, " GUEST_NOTE_STR(GNOTE_FEATURES) "\n\t"      \
+            ".asciz \"Xen\"\n1:\t.ascii \"" str "\"\n2:\t.balign 4\n\t"   \
+            ".popsection")
 #endif
 
 #endif
