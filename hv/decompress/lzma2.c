@@ -137,22 +137,32 @@ void lzma2_init(struct lzma2_dec *d, uint32_t dict_size, size_t out_pos)
     d->need_props = true;
 }
 
+/* The decoder state the symbol loop updates, copied out of struct lzma2_dec
+ * into a local so it stays in registers (stores to out[], being bytes, could
+ * alias anything reachable through a pointer). */
+struct lzma_regs {
+    unsigned state;
+    uint32_t rep[4];
+    size_t dict_start;
+    unsigned lc, lp_mask, pb_mask;
+};
+
 /* One literal byte. After a match (state >= LIT_STATES) the byte at rep0
  * steers the first bits, until a decoded bit differs from it. */
-static INLINE unsigned lzma_literal(struct lzma2_dec *d, struct rc *rc, const uint8_t *out,
-                                    size_t pos, unsigned state)
+static INLINE unsigned lzma_literal(const struct lzma_regs *r, struct lzma_probs *p,
+                                    struct rc *rc, const uint8_t *out, size_t pos)
 {
-    size_t n = pos - d->dict_start;
+    size_t n = pos - r->dict_start;
     unsigned prev = n ? out[pos - 1] : 0;
-    unsigned ctx = (((unsigned)n & ((1u << d->lp) - 1)) << d->lc) + (prev >> (8 - d->lc));
-    uint16_t *probs = d->probs.literal + LZMA_LITERAL_PROBS * ctx;
+    unsigned ctx = (((unsigned)n & r->lp_mask) << r->lc) + (prev >> (8 - r->lc));
+    uint16_t *probs = p->literal + LZMA_LITERAL_PROBS * ctx;
     unsigned sym = 1;
 
-    if (state >= LIT_STATES) {
+    if (r->state >= LIT_STATES) {
         /* rep0 < n holds (state >= 7 needs a checked match since the
          * last state reset, and a dictionary reset forces a state reset);
          * the test only keeps a broken invariant from reading out of range. */
-        size_t back = (size_t)d->rep[0] + 1;
+        size_t back = (size_t)r->rep[0] + 1;
         unsigned match = likely(back <= n) ? out[pos - back] : 0;
         do {
             unsigned mbit = (match >> 7) & 1;
@@ -196,11 +206,11 @@ static INLINE uint32_t lzma_dist(struct rc *rc, struct lzma_probs *p, unsigned l
 /* A match or rep: updates reps/state, returns its length minus
  * MATCH_LEN_MIN, or -1 for a "short rep" (one byte at rep0), or -2 for
  * LZMA's end marker (not allowed in LZMA2). */
-static INLINE int lzma_match(struct lzma2_dec *d, struct rc *rc, unsigned ps)
+static INLINE int lzma_match(struct lzma_regs *r, struct lzma_probs *p, struct rc *rc,
+                             unsigned ps)
 {
-    struct lzma_probs *p = &d->probs;
-    unsigned st = d->state;
-    uint32_t *rep = d->rep;
+    unsigned st = r->state;
+    uint32_t *rep = r->rep;
 
     if (!rc_bit(rc, &p->is_rep[st])) {
         unsigned len = lzma_len(rc, &p->match_len, ps);
@@ -211,12 +221,12 @@ static INLINE int lzma_match(struct lzma2_dec *d, struct rc *rc, unsigned ps)
         rep[2] = rep[1];
         rep[1] = rep[0];
         rep[0] = dist;
-        d->state = st < LIT_STATES ? 7 : 10;
+        r->state = st < LIT_STATES ? 7 : 10;
         return (int)len;
     }
     if (!rc_bit(rc, &p->is_rep_g0[st])) {
         if (!rc_bit(rc, &p->is_rep0_long[st][ps])) {
-            d->state = st < LIT_STATES ? 9 : 11;
+            r->state = st < LIT_STATES ? 9 : 11;
             return -1;
         }
     } else {
@@ -235,7 +245,7 @@ static INLINE int lzma_match(struct lzma2_dec *d, struct rc *rc, unsigned ps)
         rep[1] = rep[0];
         rep[0] = dist;
     }
-    d->state = st < LIT_STATES ? 8 : 11;
+    r->state = st < LIT_STATES ? 8 : 11;
     return (int)lzma_len(rc, &p->rep_len, ps);
 }
 
@@ -273,29 +283,36 @@ static INLINE void copy_match(uint8_t *out, size_t pos, size_t dist, size_t len,
 static int lzma_chunk(struct lzma2_dec *d, struct rc *rc, const uint8_t *in,
                       uint8_t *out, size_t out_cap, size_t pos, size_t end)
 {
-    const unsigned pb_mask = (1u << d->pb) - 1;
-    const char *why;
+    struct lzma_probs *p = &d->probs;
+    struct lzma_regs r = {
+        .state = d->state,
+        .rep = { d->rep[0], d->rep[1], d->rep[2], d->rep[3] },
+        .dict_start = d->dict_start,
+        .lc = d->lc,
+        .lp_mask = (1u << d->lp) - 1,
+        .pb_mask = (1u << d->pb) - 1,
+    };
+    const char *why = NULL;
 
     while (pos < end) {
-        size_t n = pos - d->dict_start;
-        unsigned ps = (unsigned)n & pb_mask;
+        size_t n = pos - r.dict_start;
+        unsigned ps = (unsigned)n & r.pb_mask;
 
-        if (!rc_bit(rc, &d->probs.is_match[d->state][ps])) {
-            out[pos] = (uint8_t)lzma_literal(d, rc, out, pos, d->state);
+        if (!rc_bit(rc, &p->is_match[r.state][ps])) {
+            out[pos] = (uint8_t)lzma_literal(&r, p, rc, out, pos);
             pos++;
-            d->state = d->state < 4 ? 0 : d->state < 10 ? d->state - 3 : d->state - 6;
+            r.state = r.state < 4 ? 0 : r.state < 10 ? r.state - 3 : r.state - 6;
             continue;
         }
-        int len = lzma_match(d, rc, ps);
+        int len = lzma_match(&r, p, rc, ps);
         if (unlikely(len == -2)) {
             why = "end marker inside LZMA2 chunk";
-            goto bad;
+            break;
         }
-        size_t dist = (size_t)d->rep[0] + 1;
-        size_t avail = MIN(n, (size_t)d->dict_size);
-        if (unlikely(dist > avail)) {
+        size_t dist = (size_t)r.rep[0] + 1;
+        if (unlikely(dist > MIN(n, (size_t)d->dict_size))) {
             why = "match distance beyond the dictionary";
-            goto bad;
+            break;
         }
         if (len == -1) {
             out[pos] = out[pos - dist];
@@ -305,13 +322,15 @@ static int lzma_chunk(struct lzma2_dec *d, struct rc *rc, const uint8_t *in,
         size_t mlen = (size_t)len + MATCH_LEN_MIN;
         if (unlikely(mlen > end - pos)) {
             why = "match past the end of the chunk";
-            goto bad;
+            break;
         }
         copy_match(out, pos, dist, mlen, out_cap - pos);
         pos += mlen;
     }
-    return 0;
-bad:
+    d->state = r.state;
+    memcpy(d->rep, r.rep, sizeof(d->rep));
+    if (!why)
+        return 0;
     if (rc->overrun)
         why = "LZMA chunk data truncated";
     log_err("xz: %s at offset 0x%zx\n", why, (size_t)(rc->in - in));
