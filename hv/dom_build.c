@@ -7,6 +7,7 @@
 #include <keel/m2p.h>
 #include <keel/mm.h>
 #include <keel/percpu.h>
+#include <keel/pv_glue.h>
 #include <keel/pv_image.h>
 #include <keel/pv_layout.h>
 #include <keel/string.h>
@@ -248,8 +249,11 @@ int pv_build_domain(const struct pv_build_req *r, struct domain **out)
     struct builder b = { .d = d, .lay = &lay, .nr_pages = in.nr_pages };
     b.p2m = kmalloc(in.nr_pages * sizeof(mfn_t));
     rc = b.p2m ? alloc_memory(&b) : -ENOMEM;
-    if (!rc && (rc = domain_alloc_frames(d, 0, &d->shared_info_mfn)) == 0)
+    if (!rc && (rc = domain_alloc_frames(d, 0, &d->shared_info_mfn)) == 0) {
         d->shared_info = mfn_to_virt(d->shared_info_mfn);
+        for (unsigned i = 0; i < 32; i++)       /* events masked in every legacy slot (ref 2.3) */
+            ((uint8_t *)d->shared_info)[64 * i + 1] = 1;
+    }
     if (!rc)
         rc = load(&b, r, &img);
     for (unsigned i = 0; !rc && i < MAX(r->nr_vcpus, 1U); i++) {
@@ -259,7 +263,24 @@ int pv_build_domain(const struct pv_build_req *r, struct domain **out)
             rc = -ENOMEM;
             break;
         }
-        v->cr3_kernel = b.p2m[lay.pt.pfn];
+        /* The bootstrap L4 is pinned and is vCPU 0's base: both validate
+         * the whole tree through the same rules as any guest update. */
+        if (i == 0) {
+            struct pv_mm_ctx ctx;
+            pv_mm_ctx_init(&ctx, d);
+            mfn_t l4 = b.p2m[lay.pt.pfn];
+            rc = pv_pin(&ctx, l4, 4);
+            if (!rc)
+                rc = pv_vcpu_set_base(v, l4, false);
+            if (rc) {
+                log_err("build: %s: the bootstrap page tables do not validate (%d)\n", r->name, rc);
+                break;
+            }
+        } else {
+            rc = pv_vcpu_set_base(v, d->vcpu[0]->cr3_kernel, false);
+            if (rc)
+                break;
+        }
         v->regs.rip = img.entry;
         v->regs.rsp = lay.stack_top;
         v->regs.rsi = lay.start_info.va;

@@ -9,6 +9,7 @@
 #include <keel/printf.h>
 #include <keel/string.h>
 #include <keel/vcpu.h>
+#include <keel/pv_glue.h>
 
 static struct domain *domains[MAX_DOMAINS];
 static spinlock_t domains_lock = SPINLOCK_INIT;
@@ -117,6 +118,7 @@ void domain_crash(struct domain *d, const char *fmt, ...)
 void domain_destroy(struct domain *d)
 {
     uint64_t freed = 0;
+    pv_mm_relinquish(d);
     for (unsigned i = 0; i < d->nr_extents; i++) {
         struct domain_extent *e = &d->extents[i];
         for (uint64_t k = 0; k < (1UL << e->order); k++)

@@ -50,5 +50,6 @@ void vcpu_destroy(struct vcpu *v)
 void vcpu_start(struct vcpu *v)
 {
     v->online = true;
+    pv_time_update(v);
     sched_enqueue(v);
 }

@@ -8,6 +8,7 @@
 #include <keel/guest_access.h>
 #include <keel/log.h>
 #include <keel/vcpu.h>
+#include <public/xen.h>
 
 #define CONSOLEIO_write     0
 #define CONSOLEIO_read      1
@@ -34,29 +35,37 @@ static void console_put(struct domain *d, char c)
         console_flush_line(d);
 }
 
-static long console_write(struct vcpu *v, uint64_t count, uint64_t buf)
+#define CONSOLE_PER_ENTRY   (16 * 1024)     /* then the call continues */
+
+static long console_write(struct vcpu *v, struct cpu_regs *regs, uint64_t count, uint64_t buf)
 {
     char chunk[CONSOLE_CHUNK];
-    if (count > (1U << 20))
-        return -EINVAL;
     if (!guest_range_ok(buf, count))
         return -EFAULT;
-    for (uint64_t done = 0; done < count; done += sizeof(chunk)) {
+    uint64_t done;
+    for (done = 0; done < count && done < CONSOLE_PER_ENTRY; done += sizeof(chunk)) {
         size_t n = count - done < sizeof(chunk) ? count - done : sizeof(chunk);
         if (copy_from_guest(chunk, buf + done, n))
             return -EFAULT;
         for (size_t i = 0; i < n; i++)
             console_put(v->d, chunk[i]);
     }
+    if (done < count) {                 /* long write: re-issue for the rest */
+        regs->rip -= 2;
+        regs->rax = __HYPERVISOR_console_io;
+        regs->rsi = count - done;
+        regs->rdx = buf + done;
+        return HYPERCALL_KEEP_REGS;
+    }
     return 0;
 }
 
 DECLARE_HYPERCALL(console_io)
 {
-    (void)regs, (void)a4, (void)a5;
+    (void)a4, (void)a5;
     switch ((unsigned)a1) {
     case CONSOLEIO_write:
-        return console_write(v, (uint32_t)a2, a3);
+        return console_write(v, regs, (uint32_t)a2, a3);
     case CONSOLEIO_read:
         return 0;
     default:

@@ -88,10 +88,20 @@ DECLARE_HYPERCALL(memory_op)
         d = target_domain(v, a2, &err);
         return d ? (long)d->max_pages : err;
     case XENMEM_machphys_mapping: {
-        struct xen_machphys_mapping mm = {
-            RO_MPT_VIRT_START, RO_MPT_VIRT_START + m2p_max_mfn() * 8, m2p_max_mfn() - 1,
-        };
+        struct xen_machphys_mapping mm = { RO_MPT_VIRT_START, M2P_VIRT_END, m2p_max_mfn() - 1 };
         return copy_to_guest(a2, &mm, sizeof(mm)) ? -EFAULT : 0;
+    }
+    case XENMEM_machphys_mfn_list: {
+        struct xen_machphys_mfn_list l;
+        mfn_t ext[64];
+        if (copy_from_guest(&l, a2, sizeof(l)))
+            return -EFAULT;
+        unsigned n = m2p_extents(ext, MIN(l.max_extents, (uint32_t)ARRAY_SIZE(ext)));
+        for (unsigned i = 0; i < n; i++)
+            if (copy_to_guest(l.extent_start + i * sizeof(uint64_t), &ext[i], sizeof(uint64_t)))
+                return -EFAULT;
+        l.nr_extents = n;
+        return copy_to_guest(a2, &l, sizeof(l)) ? -EFAULT : 0;
     }
     case XENMEM_memory_map:
         return memory_map(v, a2);

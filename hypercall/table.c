@@ -9,6 +9,7 @@
 
 static const struct hypercall_def hypercall_table[NR_HYPERCALLS] = {
     [0]  = { "set_trap_table",   do_set_trap_table,   false },
+    [1]  = { "mmu_update",       do_mmu_update,       false },
     [3]  = { "stack_switch",     do_stack_switch,     false },
     [4]  = { "set_callbacks",    do_set_callbacks,    false },
     [5]  = { "fpu_taskswitch",   do_fpu_taskswitch,   false },
@@ -16,13 +17,16 @@ static const struct hypercall_def hypercall_table[NR_HYPERCALLS] = {
     [9]  = { "get_debugreg",     do_get_debugreg,     false },
     [12] = { "memory_op",        do_memory_op,        false },
     [13] = { "multicall",        do_multicall,        false },
+    [14] = { "update_va_mapping", do_update_va_mapping, false },
     [17] = { "xen_version",      do_xen_version,      false },
     [18] = { "console_io",       do_console_io,       false },
     [21] = { "vm_assist",        do_vm_assist,        false },
     [23] = { "iret",             do_iret,             false },
     [25] = { "set_segment_base", do_set_segment_base, false },
+    [26] = { "mmuext_op",        do_mmuext_op,        false },
     [29] = { "sched_op",         do_sched_op,         false },
     [30] = { "callback_op",      do_callback_op,      false },
+    [33] = { "physdev_op",       do_physdev_op,       false },
 };
 
 long hypercall_unimplemented(struct vcpu *v, unsigned nr, const char *what, uint64_t subop)

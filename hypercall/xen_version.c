@@ -18,6 +18,7 @@
 #define XENVER_pagesize             7
 #define XENVER_guest_handle         8
 #define XENVER_commandline          9
+#define XENVER_build_id             10
 
 #define KEEL_XEN_MAJOR  4
 #define KEEL_XEN_MINOR  17
@@ -69,7 +70,9 @@ DECLARE_HYPERCALL(xen_version)
         uint32_t fi[2];
         if (copy_from_guest(fi, a2, sizeof(fi)))
             return -EFAULT;
-        fi[1] = fi[0] == 0 ? pv_features(v->d) : 0;
+        if (fi[0] != 0)
+            return -EINVAL;             /* one submap (XENFEAT_NR_SUBMAPS = 1) */
+        fi[1] = pv_features(v->d);
         return copy_to_guest(a2, fi, sizeof(fi)) ? -EFAULT : 0;
     }
     case XENVER_pagesize:
@@ -78,6 +81,8 @@ DECLARE_HYPERCALL(xen_version)
         uint8_t uuid[16] = { 0 };
         return copy_to_guest(a2, uuid, sizeof(uuid)) ? -EFAULT : 0;
     }
+    case XENVER_build_id:
+        return -ENODATA;                /* Keel images carry no build id */
     case XENVER_commandline:
         if (!v->d->privileged)
             return -EPERM;

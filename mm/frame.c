@@ -100,3 +100,13 @@ void kmem_trim(void)
     heap_trim(&heap);
     spin_unlock_irqrestore(&heap_lock, f);
 }
+
+bool frames_entry_backed(mfn_t mfn)
+{
+    return buddy_entry_backed(&buddy, mfn);
+}
+
+mfn_t frames_nr(void)
+{
+    return buddy.nr_frames;
+}

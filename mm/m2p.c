@@ -20,16 +20,21 @@ void m2p_init(mfn_t nr_frames)
     m2p_pages = kmalloc(pages * sizeof(mfn_t));
     if (!m2p_pages)
         panic("m2p: no memory for the table's page list");
-    for (uint64_t i = 0; i < pages; i++) {
+    /* In 2 MiB blocks where possible: XENMEM_machphys_mfn_list reports the
+     * table as 2 MiB extents. */
+    for (uint64_t i = 0; i < pages; ) {
+        unsigned order = pages - i >= 512 ? 9 : 0;
         mfn_t mfn;
-        if (alloc_frames(0, &mfn))
+        if (alloc_frames(order, &mfn) && (order = 0, alloc_frames(0, &mfn)))
             panic("m2p: out of memory for the table");
-        memset(mfn_to_virt(mfn), 0xff, PAGE_SIZE);      /* INVALID_M2P_ENTRY */
-        m2p_pages[i] = mfn;
-        /* Read-only, user-readable, not executable: guests only read it. */
-        if (map_pages(RO_MPT_VIRT_START + i * PAGE_SIZE, mfn << PAGE_SHIFT, 1,
-                      PTE_U | PTE_NX | PTE_G))
-            panic("m2p: cannot map the table");
+        for (uint64_t k = 0; k < (1UL << order); k++, i++) {
+            memset(mfn_to_virt(mfn + k), 0xff, PAGE_SIZE);  /* INVALID_M2P_ENTRY */
+            m2p_pages[i] = mfn + k;
+            /* Read-only, user-readable, not executable: guests only read it. */
+            if (map_pages(RO_MPT_VIRT_START + i * PAGE_SIZE, (mfn + k) << PAGE_SHIFT, 1,
+                          PTE_U | PTE_NX | PTE_G))
+                panic("m2p: cannot map the table");
+        }
     }
     m2p_frames_nr = nr_frames;
     /* The upper levels must allow user access too (the leaf forbids writes). */
@@ -56,4 +61,14 @@ uint64_t m2p_get(mfn_t mfn)
 mfn_t m2p_max_mfn(void)
 {
     return m2p_frames_nr;
+}
+
+/* The first frame of each 2 MiB piece of the table (XENMEM_machphys_mfn_list). */
+unsigned m2p_extents(mfn_t *out, unsigned max)
+{
+    uint64_t pages = (m2p_frames_nr + ENTRIES_PER_PAGE - 1) / ENTRIES_PER_PAGE;
+    unsigned n = 0;
+    for (uint64_t i = 0; i < pages && n < max; i += 512)
+        out[n++] = m2p_pages[i];
+    return n;
 }

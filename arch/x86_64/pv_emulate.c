@@ -6,7 +6,6 @@
 #include <keel/domain.h>
 #include <keel/guest_access.h>
 #include <keel/log.h>
-#include <keel/m2p.h>
 #include <keel/string.h>
 #include <keel/uart.h>
 #include <keel/vcpu.h>
@@ -153,11 +152,9 @@ static bool emulate_mov_cr(struct vcpu *v, struct cpu_regs *regs, struct insn *i
         switch (cr) {
         case 0: *reg = (read_cr0() & ~CR0_TS) | (v->fpu_ts ? CR0_TS : 0); return true;
         case 2: *reg = v->cr2; return true;
-        case 3: {
-            uint64_t pfn = m2p_get(v->kernel_mode ? v->cr3_kernel : v->cr3_user);
-            *reg = pfn << PAGE_SHIFT;
+        case 3:                         /* the L4's machine frame, as Xen gives it */
+            *reg = (v->kernel_mode ? v->cr3_kernel : v->cr3_user) << PAGE_SHIFT;
             return true;
-        }
         case 4: *reg = v->cr4; return true;
         default: return false;
         }
@@ -186,6 +183,13 @@ static bool port_is_keels(uint16_t port, unsigned size)
     return port + size > uart && port < uart + 8;
 }
 
+/* Virtual IOPL (PHYSDEVOP_set_iopl): the guest kernel counts as CPL 1,
+ * user space as CPL 3 (ref 8.4). */
+static bool io_allowed(const struct vcpu *v)
+{
+    return v->iopl >= (v->kernel_mode ? 1U : 3U);
+}
+
 static bool emulate_io(struct vcpu *v, struct cpu_regs *regs, struct insn *in)
 {
     uint8_t op = in->b[in->pos];
@@ -194,7 +198,7 @@ static bool emulate_io(struct vcpu *v, struct cpu_regs *regs, struct insn *in)
     uint16_t port = imm ? in->b[in->pos + 1] : (uint16_t)regs->rdx;
     bool out = op & 2;
     bool real = v->d->privileged && !port_is_keels(port, size);
-    if (!v->kernel_mode)
+    if (!io_allowed(v))
         return false;
     if (out) {
         if (real) {
@@ -256,8 +260,8 @@ bool pv_emulate_gp(struct vcpu *v, struct cpu_regs *regs)
     case 0xe4: case 0xe5: case 0xe6: case 0xe7:
     case 0xec: case 0xed: case 0xee: case 0xef:
         return emulate_io(v, regs, &in);
-    case 0xfa: case 0xfb:                                           /* cli/sti: no-ops */
-        if (!v->kernel_mode)
+    case 0xfa: case 0xfb:               /* cli/sti: no-ops when IOPL allows */
+        if (!io_allowed(v))
             return false;
         regs->rip += in.pos + 1;
         return true;

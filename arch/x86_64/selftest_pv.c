@@ -7,6 +7,7 @@
 #include <keel/log.h>
 #include <keel/m2p.h>
 #include <keel/mm.h>
+#include <keel/pv_glue.h>
 #include <keel/percpu.h>
 #include <keel/string.h>
 #include <keel/vcpu.h>
@@ -99,7 +100,12 @@ static struct domain *build_test_guest(const struct guest_test *t, unsigned cpu)
     t1[0] = (code << PAGE_SHIFT) | PTE_P | PTE_W | PTE_U;              /* rwx: the guest's choice */
     t1[1] = (stack << PAGE_SHIFT) | PTE_P | PTE_W | PTE_U | PTE_NX;
     memcpy(mfn_to_virt(code), t->blob, (size_t)(t->blob_end - t->blob));
-    v->cr3_kernel = l4;
+    if (pv_vcpu_set_base(v, l4, false)) {
+        log_err("selftest: the test guest's page tables do not validate\n");
+        vcpu_destroy(v);
+        domain_destroy(d);
+        return NULL;
+    }
     m2p_set(code, GUEST_CODE_VA >> PAGE_SHIFT);
     v->regs.r13 = code;
     v->regs.rip = GUEST_CODE_VA;

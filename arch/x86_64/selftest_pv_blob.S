@@ -82,6 +82,14 @@ after_m2p_write:
     jne     fail
     cmpl    $0xffffffff, %edx
     jne     fail
+    pushq   $1                          /* physdev_op(set_iopl, {1}) */
+    movq    %rsp, %rsi
+    movl    $6, %edi
+    movl    $33, %eax
+    syscall
+    popq    %rcx
+    testq   %rax, %rax
+    jnz     fail
     inb     $0x71, %al
     cmpb    $0xff, %al
     jne     fail

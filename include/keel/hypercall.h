@@ -43,6 +43,10 @@ DECLARE_HYPERCALL(multicall);
 DECLARE_HYPERCALL(fpu_taskswitch);
 DECLARE_HYPERCALL(set_debugreg);
 DECLARE_HYPERCALL(get_debugreg);
+DECLARE_HYPERCALL(mmu_update);
+DECLARE_HYPERCALL(update_va_mapping);
+DECLARE_HYPERCALL(mmuext_op);
+DECLARE_HYPERCALL(physdev_op);
 long hypercall_call_nested(struct vcpu *v, struct cpu_regs *regs, uint64_t nr, const uint64_t args[6]);
 DECLARE_HYPERCALL(set_callbacks);
 

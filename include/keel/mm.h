@@ -52,6 +52,8 @@ void free_frames(mfn_t mfn, unsigned order);
 void *alloc_pages(unsigned order);          /* direct-map pointer or NULL */
 void free_pages(void *p, unsigned order);
 uint64_t mm_total_frames(void);
+bool frames_entry_backed(mfn_t mfn);    /* frame-table entry is in memory */
+mfn_t frames_nr(void);                  /* frame-table entries */
 uint64_t mm_free_frames(void);
 
 /* Heap: kmalloc, kzalloc, kfree. */

@@ -40,6 +40,7 @@ struct vcpu {
     uint64_t cr2;                       /* virtual CR2 */
     uint64_t cr4;                       /* virtual CR4 (ref 8.3) */
     bool fpu_ts;                        /* virtual CR0.TS (fpu_taskswitch) */
+    unsigned iopl;                      /* virtual IOPL (PHYSDEVOP_set_iopl) */
     uint64_t dr[8];                     /* debug registers (DR4/5 unused) */
     uint8_t fpu[512] __aligned(16);     /* FXSAVE image: x87, MMX, SSE */
 };
@@ -66,6 +67,7 @@ void pv_syscall(struct cpu_regs *regs);
 /* FPU/SSE state: saved when a vCPU leaves its CPU, restored when it comes
  * back (eagerly: Keel itself never touches these registers). */
 void fpu_init_state(struct vcpu *v);
+void pv_time_update(struct vcpu *v);   /* vcpu_info.time from Keel's clock */
 void fpu_save(struct vcpu *v);
 void fpu_restore(struct vcpu *v);
 long pv_iret(struct vcpu *v, struct cpu_regs *regs);

@@ -1,0 +1,51 @@
+#!/bin/bash
+# Runs PV test kernels as dom0 on Keel (QEMU TCG, direct -kernel boot) and
+# reports each verdict line; the same kernels run on Xen with run-xen.sh.
+#   tests/guests/run-keel.sh [-t SECONDS] [NAME|path/to/NAME.elf ...]
+# A guest passes when it prints exactly one "keel-test: NAME: PASS" line and
+# its shutdown powers the machine off (QEMU exits by itself). Prints
+# "PASS name" / "FAIL name: reason", then "keel-guests: N passed, M failed".
+# Serial logs: build/guests/logs/NAME.keel.log.
+set -u
+cd "$(dirname "$0")/../.." || exit 2
+T=60
+while getopts "t:h" o; do case $o in
+    t) T=$OPTARG;;
+    *) sed -n '2,9p' "$0"; exit 2;;
+esac; done
+shift $((OPTIND - 1))
+
+elfs=()
+if [ $# -eq 0 ]; then
+    elfs=(build/guests/*.elf)
+    [ -e "${elfs[0]}" ] || { echo "run-keel: no build/guests/*.elf (make guests)" >&2; exit 2; }
+else
+    for a in "$@"; do
+        case $a in *.elf) elfs+=("$a");; *) elfs+=("build/guests/$a.elf");; esac
+    done
+fi
+
+mkdir -p build/guests/logs
+pass=0 fail=0
+for elf in "${elfs[@]}"; do
+    name=$(basename "$elf" .elf)
+    log=build/guests/logs/$name.keel.log
+    rm -f "$log"
+    timeout "$T" qemu-system-x86_64 -accel tcg -cpu max -m 512 -smp 2 -nographic -no-reboot \
+        -display none -net none -monitor none -serial "file:$log" \
+        -kernel build/keel.elf -append "console=com1" -initrd "$elf" </dev/null >/dev/null 2>&1
+    rc=$?
+    verdicts=$(grep -a -o "keel-test: $name: .*" "$log" 2>/dev/null | tr -d '\r')
+    n=$(printf '%s' "$verdicts" | grep -c . || true)
+    if [ "$rc" -ne 0 ]; then
+        echo "FAIL $name: QEMU ended with status $rc (124 = hang) (log: $log)"; fail=$((fail + 1))
+    elif [ "$n" -ne 1 ]; then
+        echo "FAIL $name: $n verdict lines (log: $log)"; fail=$((fail + 1))
+    elif [ "$verdicts" = "keel-test: $name: PASS" ]; then
+        echo "PASS $name"; pass=$((pass + 1))
+    else
+        echo "FAIL $name: ${verdicts#keel-test: "$name": FAIL }"; fail=$((fail + 1))
+    fi
+done
+echo "keel-guests: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
