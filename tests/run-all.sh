@@ -3,6 +3,9 @@
 #   1. host unit tests      (make unit      -> "unit: N passed, M failed")
 #   2. QEMU boot matrix     (tests/boot/run.sh   -> "boot: N passed, M failed")
 #   3. Bochs VMX/EPT boot   (tests/boot/bochs.sh -> "bochs: N passed, M failed")
+#   4. PV test kernels on Keel     (tests/guests/run-keel.sh -> "keel-guests: ...")
+#   5. the same kernels on Xen 4.17 (tests/guests/run-xen.sh -> "xen-ref: ..."),
+#      so that every expectation they encode is what real Xen does
 # Each suite's own output is shown as it runs. The last line is the total:
 #   <N> passed, <M> failed
 # and the exit status is 1 if anything failed. A suite that ends without its
@@ -32,12 +35,15 @@ run_suite() {
         f=$(sed 's/.*, \([0-9]*\) failed.*/\1/' <<<"$line")
     fi
     total_pass=$((total_pass + p)) total_fail=$((total_fail + f))
-    summary+=("$(printf '%-6s %4d passed, %3d failed  (%d s)' "$name" "$p" "$f" $((SECONDS - start)))")
+    summary+=("$(printf '%-12s %4d passed, %3d failed  (%d s)' "$name" "$p" "$f" $((SECONDS - start)))")
 }
 
 run_suite unit  "${MAKE:-make}" -s unit
 run_suite boot  tests/boot/run.sh
 run_suite bochs tests/boot/bochs.sh
+"${MAKE:-make}" -s guests >/dev/null
+run_suite keel-guests tests/guests/run-keel.sh
+run_suite xen-ref tests/guests/run-xen.sh
 
 echo "== summary"
 printf '%s\n' "${summary[@]}"
