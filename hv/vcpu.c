@@ -6,6 +6,7 @@
 #include <keel/domain.h>
 #include <keel/log.h>
 #include <keel/mm.h>
+#include <keel/pv_glue.h>
 #include <keel/sched.h>
 #include <keel/smp.h>
 #include <keel/string.h>
@@ -43,6 +44,10 @@ struct vcpu *vcpu_create(struct domain *d, unsigned id, unsigned processor)
 
 void vcpu_destroy(struct vcpu *v)
 {
+    uint64_t f = spin_lock_irqsave(&v->d->lock);
+    pv_vcpu_set_base(v, 0, false);      /* drop its page-table references */
+    pv_vcpu_set_base(v, 0, true);
+    spin_unlock_irqrestore(&v->d->lock, f);
     v->d->vcpu[v->id] = NULL;
     kfree(v);
 }

@@ -32,17 +32,21 @@ struct call_slot {
 };
 static struct call_slot call_slots[NR_CPUS];
 
+/* Runs the call waiting in this CPU's slot, if any. */
+static void serve_own_call(void)
+{
+    struct call_slot *s = &call_slots[smp_processor_id()];
+    void (*fn)(void *) = __atomic_exchange_n(&s->fn, NULL, __ATOMIC_ACQ_REL);
+    if (!fn)
+        return;
+    fn(s->data);
+    __atomic_store_n(&s->done, true, __ATOMIC_RELEASE);
+}
+
 static void call_function_irq(struct cpu_regs *regs, unsigned vector)
 {
     (void)regs, (void)vector;
-    struct call_slot *s = &call_slots[smp_processor_id()];
-    void (*fn)(void *) = s->fn;
-    if (!fn)
-        return;
-    void *data = s->data;
-    s->fn = NULL;
-    fn(data);
-    __atomic_store_n(&s->done, true, __ATOMIC_RELEASE);
+    serve_own_call();
 }
 
 static void stop_cpu_irq(struct cpu_regs *regs, unsigned vector)
@@ -68,19 +72,26 @@ int smp_call_on_cpu(unsigned cpu, void (*fn)(void *), void *data, bool wait)
         return 0;
     }
     struct call_slot *s = &call_slots[cpu];
-    /* Spin with interrupts on so a call aimed at us meanwhile is served. */
-    while (!spin_trylock(&s->lock))
+    /* While waiting, serve calls aimed at us: two CPUs calling each other
+     * with interrupts off must not wait for ever. */
+    while (!spin_trylock(&s->lock)) {
+        serve_own_call();
         cpu_relax();
+    }
     s->done = false;
     s->data = data;
     __atomic_store_n(&s->fn, fn, __ATOMIC_RELEASE);
     apic_send_ipi(cpu_percpu[cpu]->apic_id, VEC_CALL_FUNCTION);
     /* The slot is reused only after the target took the call. */
-    while (!__atomic_load_n(&s->done, __ATOMIC_ACQUIRE) && s->fn)
+    while (!__atomic_load_n(&s->done, __ATOMIC_ACQUIRE) && s->fn) {
+        serve_own_call();
         cpu_relax();
+    }
     if (wait)
-        while (!__atomic_load_n(&s->done, __ATOMIC_ACQUIRE))
+        while (!__atomic_load_n(&s->done, __ATOMIC_ACQUIRE)) {
+            serve_own_call();
             cpu_relax();
+        }
     spin_unlock(&s->lock);
     return 0;
 }

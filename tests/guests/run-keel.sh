@@ -47,5 +47,28 @@ for elf in "${elfs[@]}"; do
         echo "FAIL $name: ${verdicts#keel-test: "$name": FAIL }"; fail=$((fail + 1))
     fi
 done
+# Two guests at once: dom0 and an unprivileged domain from the second boot
+# module share the machine; both must pass and both domains must be
+# destroyed with all their memory returned (no reference left behind).
+if [ $# -eq 0 ] && [ -f build/guests/exceptions.elf ] && [ -f build/guests/console.elf ]; then
+    log=build/guests/logs/pair.keel.log
+    rm -f "$log"
+    timeout "$T" qemu-system-x86_64 -accel tcg -cpu max -m 512 -smp 2 -nographic -no-reboot \
+        -display none -net none -monitor none -serial "file:$log" -kernel build/keel.elf \
+        -append "console=com1 domu=1:second:32M" \
+        -initrd "build/guests/exceptions.elf,build/guests/console.elf" </dev/null >/dev/null 2>&1
+    rc=$?
+    why=""
+    [ "$rc" -eq 0 ] || why="QEMU ended with status $rc"
+    grep -aq "(d0) keel-test: exceptions: PASS" "$log" || why="$why; dom0 did not pass"
+    grep -aq "(d1) keel-test: console: PASS" "$log" || why="$why; the domU did not pass"
+    [ "$(grep -ac "destroyed, .* KiB returned" "$log")" -eq 2 ] || why="$why; not both domains destroyed"
+    grep -aq "released by force" "$log" && why="$why; references leaked"
+    if [ -z "$why" ]; then
+        echo "PASS pair (dom0 + domU)"; pass=$((pass + 1))
+    else
+        echo "FAIL pair (dom0 + domU):${why#;} (log: $log)"; fail=$((fail + 1))
+    fi
+fi
 echo "keel-guests: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
