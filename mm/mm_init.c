@@ -190,6 +190,16 @@ void mm_init(struct boot_info *bi)
             if (e > s)
                 frames_add_free(s, e - s);
         }
+    /* RAM that Keel keeps (image, boot page tables, frame table, low
+     * memory) belongs to the hypervisor: guests get -EBUSY mapping it. */
+    for (unsigned i = 0; i < nr_orig; i++) {
+        if (!is_ram_type(orig[i].type))
+            continue;
+        mfn_t s = orig[i].base >> PAGE_SHIFT, e = (orig[i].base + orig[i].len) >> PAGE_SHIFT;
+        for (mfn_t m = s; m < e && m < nr_frames; m++)
+            if (frame_table[m].state == FRAME_RESERVED)
+                frame_table[m].owner = FRAME_OWNER_HV;
+    }
     paging_set_table_allocator(buddy_alloc_table_page);
     heap_setup();
     m2p_init(nr_frames);
