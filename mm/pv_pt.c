@@ -43,6 +43,13 @@ int pv_pt_validate_entry(const struct pv_mm_ctx *ctx, unsigned level, uint64_t e
     uint64_t beyond = PV_PTE_ADDR & ~((1ULL << ctx->maxphyaddr) - 1);
     uint64_t bad = e & ~(allowed & ~beyond);
 
+    /* An address past MAXPHYADDR names no frame at all: -EPERM, as Xen
+     * answers for a frame that is not RAM; bad flag bits are -EINVAL. */
+    if (bad && !(bad & ~beyond)) {
+        log_debug("pv_mm: d%u L%u entry 0x%lx: no such frame\n", ctx->domid, level,
+                  (unsigned long)e);
+        return -EPERM;
+    }
     if (bad) {
         log_debug("pv_mm: d%u L%u entry 0x%lx: forbidden bits 0x%lx\n", ctx->domid, level,
                   (unsigned long)e, (unsigned long)bad);

@@ -52,6 +52,10 @@ int pv_foreign_frame_ref(struct pv_mm_ctx *ctx, mfn_t mfn, unsigned type)
 {
     log_debug("pv_mm: d%u: frame 0x%lx (type %u wanted) is not the domain's\n", ctx->domid,
               (unsigned long)mfn, type);
+    /* As Xen: a frame the hypervisor owns (the M2P, ...) is -EBUSY, any
+     * other frame that is not the domain's -EPERM. */
+    if (entry_backed(ctx, mfn) && frame_of(ctx, mfn)->owner == FRAME_OWNER_HV)
+        return -EBUSY;
     return -EPERM;
 }
 
@@ -117,7 +121,12 @@ int pv_get_entry_refs(struct pv_mm_ctx *ctx, unsigned level, uint64_t e)
     if (rc)
         return rc;
     unsigned t = pv_pt_entry_target_type(level, e);
-    return t == PV_TYPE_NONE ? pv_get_ref(ctx, pv_pte_mfn(e)) : pv_get_type(ctx, pv_pte_mfn(e), t);
+    if (t == PV_TYPE_NONE)
+        return pv_get_ref(ctx, pv_pte_mfn(e));
+    rc = pv_get_type(ctx, pv_pte_mfn(e), t);
+    /* Xen's code for a RW mapping of a frame typed otherwise (a page table,
+     * a descriptor page) is -EBUSY; pinning such a frame stays -EINVAL. */
+    return rc == -EINVAL && t == PV_TYPE_WRITABLE ? -EBUSY : rc;
 }
 
 void pv_put_entry_refs(struct pv_mm_ctx *ctx, unsigned level, uint64_t e)

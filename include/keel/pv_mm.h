@@ -52,14 +52,16 @@
  * Validation recursion is bounded (L4 -> L3 -> L2 -> L1: at most 4 nested
  * frames, so at most 4 nested ctx->map() mappings, plus one for an update).
  *
- * ERRORS. -EINVAL: malformed entry (reserved bits, address beyond
- * MAXPHYADDR, PSE, PWT/PCD/PAT without I/O rights, bad index, hypervisor L4
- * slot), bad type transition (type in use as something else, same-level or
- * self reference, RW map of a table), double pin, unpin of an unpinned
- * frame, update of a descriptor frame. -EPERM: frame not owned by the domain
- * (another domain's, hypervisor's, free, reserved, beyond the table).
- * -EBUSY: the frame is in the middle of its own validation (only a cyclic
- * structure could ask for it). -EOVERFLOW: a count would wrap.
+ * ERRORS (the codes Xen 4.17 gives, checked by tests/guests/t_mmu_attacks.c
+ * on both hypervisors). -EINVAL: malformed entry (reserved bits, PSE,
+ * PWT/PCD/PAT without I/O rights, bad index, hypervisor L4 slot), bad type
+ * transition when typing a table (pinning a frame typed otherwise, same-level
+ * or self reference), double pin, unpin of an unpinned frame, update of a
+ * descriptor frame. -EBUSY: a RW mapping of a frame typed otherwise (a page
+ * table, a descriptor page), and any reference to a frame the hypervisor
+ * owns; also a frame in the middle of its own validation. -EPERM: a frame
+ * that is not the domain's (another domain's, free, reserved, beyond the
+ * table) or an address past MAXPHYADDR. -EOVERFLOW: a count would wrap.
  * -EOPNOTSUPP: SEG_DESC without a descriptor checker. */
 #ifndef KEEL_PV_MM_H
 #define KEEL_PV_MM_H

@@ -98,8 +98,8 @@ static void test_entry_rules(void **state)
         assert_int_equal(pv_pt_validate_entry(&ca, l, ~PV_PTE_P), 0);  /* not present: anything */
         for (unsigned bit = 59; bit <= 62; bit++)       /* protection keys, grant bit */
             assert_int_equal(pv_pt_validate_entry(&ca, l, ok | (1ULL << bit)), -EINVAL);
-        for (unsigned bit = FAKE_MAXPHY; bit < 52; bit++)   /* beyond MAXPHYADDR */
-            assert_int_equal(pv_pt_validate_entry(&ca, l, ok | (1ULL << bit)), -EINVAL);
+        for (unsigned bit = FAKE_MAXPHY; bit < 52; bit++)   /* beyond MAXPHYADDR: no frame */
+            assert_int_equal(pv_pt_validate_entry(&ca, l, ok | (1ULL << bit)), -EPERM);
         assert_int_equal(pv_pt_validate_entry(&ca, l, ok | (1ULL << (FAKE_MAXPHY - 1))), 0);
     }
     /* PSE: never (no superpages); bit 7 in L1 is PAT: I/O domains only. */
@@ -221,16 +221,16 @@ static void test_rw_map_of_tables(void **state)
     const mfn_t tables[] = { t.l4, t.l3, t.l2, t.l1 };
 
     for (unsigned i = 0; i < ARRAY_SIZE(tables); i++) {
-        ATTACK(-EINVAL, pv_pt_update_entry(&ca, t.l1, 20, pte(tables[i], KRW), false));
-        ATTACK(-EINVAL, pv_pt_update_entry(&ca, t.l1, 20, pte(tables[i], KRW | PV_PTE_US), true));
+        ATTACK(-EBUSY, pv_pt_update_entry(&ca, t.l1, 20, pte(tables[i], KRW), false));
+        ATTACK(-EBUSY, pv_pt_update_entry(&ca, t.l1, 20, pte(tables[i], KRW | PV_PTE_US), true));
         /* Turning the existing RO self-view entries RW. */
-        ATTACK(-EINVAL, pv_pt_update_entry(&ca, t.l1, 10 + i, pte(tables[i], KRW), false));
-        ATTACK(-EINVAL, pv_pt_update_entry(&ca, t.l1, 10 + i, m->mem[t.l1][10 + i] | PV_PTE_RW, true));
-        ATTACK(-EINVAL, pv_update_va_mapping(&ca, t.l4, 0xffff000000000000ULL | (272ULL << 39) | (10 + i) << 12,
+        ATTACK(-EBUSY, pv_pt_update_entry(&ca, t.l1, 10 + i, pte(tables[i], KRW), false));
+        ATTACK(-EBUSY, pv_pt_update_entry(&ca, t.l1, 10 + i, m->mem[t.l1][10 + i] | PV_PTE_RW, true));
+        ATTACK(-EBUSY, pv_update_va_mapping(&ca, t.l4, 0xffff000000000000ULL | (272ULL << 39) | (10 + i) << 12,
                                              pte(tables[i], KRW)));
     }
     /* The L1 writing a RW entry to itself ("self-map"). */
-    ATTACK(-EINVAL, pv_pt_update_entry(&ca, t.l1, 13, pte(t.l1, KRW), false));
+    ATTACK(-EBUSY, pv_pt_update_entry(&ca, t.l1, 13, pte(t.l1, KRW), false));
     /* Plain stores into a table frame are not allowed either. */
     ATTACK(-EINVAL, pv_get_type(&ca, t.l4, PV_TYPE_WRITABLE));
     assert_false(pv_frame_is_writable_mappable(&ca, t.l2));
@@ -303,9 +303,12 @@ static void test_pin_with_bad_last_entry(void **state)
     for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
         struct tree t = write_tree(64);
         m->mem[t.l1][511] = bad[i];
-        ATTACK(bad[i] == pte(B_FIRST + 40, KRO) || bad[i] == pte(HV_FIRST, KRO) ? -EPERM : -EINVAL,
-               pv_pin(&ca, t.l4, 4));
-        ATTACK(i < 2 ? -EPERM : -EINVAL, pv_pin(&ca, t.l1, 1));
+        /* Xen's codes: another domain's frame or no frame -EPERM, the
+         * hypervisor's frame -EBUSY, forbidden bits -EINVAL. */
+        long want = bad[i] == pte(B_FIRST + 40, KRO) ? -EPERM : bad[i] == pte(HV_FIRST, KRO) ? -EBUSY
+                  : bad[i] == pte(1ULL << (FAKE_MAXPHY - PAGE_SHIFT), KRO) ? -EPERM : -EINVAL;
+        ATTACK(want, pv_pin(&ca, t.l4, 4));
+        ATTACK(want, pv_pin(&ca, t.l1, 1));
         m->mem[t.l1][511] = 0;
         m->mem[t.l2][511] = pte(t.l2 + 10, UTBL | PV_PTE_PSE);
         ATTACK(-EINVAL, pv_pin(&ca, t.l4, 4));
@@ -330,9 +333,9 @@ static void test_pin_with_bad_last_entry(void **state)
     m->mem[81][9] = pte(82, UTBL);
     m->mem[82][0] = pte(83, KRW);
     m->mem[82][511] = pte(t.l1, KRW);               /* RW view of an L1 */
-    ATTACK(-EINVAL, pv_pin(&ca, t.l4, 4));
+    ATTACK(-EBUSY, pv_pin(&ca, t.l4, 4));
     assert_int_equal(pv_pin(&ca, t.l2, 2), 0);      /* still usable */
-    ATTACK(-EINVAL, pv_pin(&ca, t.l4, 4));
+    ATTACK(-EBUSY, pv_pin(&ca, t.l4, 4));
     m->mem[82][511] = pte(t.l1, KRO);
     assert_int_equal(pv_pin(&ca, t.l4, 4), 0);
     check_invariant();
@@ -354,26 +357,29 @@ static void test_foreign_and_unowned(void **state)
     };
     for (unsigned i = 0; i < ARRAY_SIZE(victims); i++) {
         mfn_t v = victims[i];
-        ATTACK(-EPERM, pv_pt_update_entry(&ca, t.l1, 20, pte(v, KRO), false));
-        ATTACK(-EPERM, pv_pt_update_entry(&ca, t.l1, 20, pte(v, KRW), false));
-        ATTACK(-EPERM, pv_pt_update_entry(&ca, t.l2, 20, pte(v, UTBL), false));
-        ATTACK(-EPERM, pv_pt_update_entry(&ca, t.l3, 20, pte(v, UTBL), false));
-        ATTACK(-EPERM, pv_pt_update_entry(&ca, t.l4, 300, pte(v, UTBL), false));
-        ATTACK(-EPERM, pv_pin(&ca, v, 1));
+        /* Xen's codes: the hypervisor's frames -EBUSY, all others -EPERM. */
+        long want = v == HV_FIRST || v == HV_FIRST + 5 ? -EBUSY : -EPERM;
+        ATTACK(want, pv_pt_update_entry(&ca, t.l1, 20, pte(v, KRO), false));
+        ATTACK(want, pv_pt_update_entry(&ca, t.l1, 20, pte(v, KRW), false));
+        ATTACK(want, pv_pt_update_entry(&ca, t.l2, 20, pte(v, UTBL), false));
+        ATTACK(want, pv_pt_update_entry(&ca, t.l3, 20, pte(v, UTBL), false));
+        ATTACK(want, pv_pt_update_entry(&ca, t.l4, 300, pte(v, UTBL), false));
+        ATTACK(-EPERM, pv_pin(&ca, v, 1));     /* pinning: not its frame */
         ATTACK(-EPERM, pv_pin(&ca, v, 4));
         ATTACK(-EPERM, pv_unpin(&ca, v));
-        ATTACK(-EPERM, pv_get_ref(&ca, v));
-        ATTACK(-EPERM, pv_get_type(&ca, v, PV_TYPE_WRITABLE));
-        ATTACK(-EPERM, pv_set_baseptr(&ca, v, &(mfn_t){ INVALID_MFN }));
+        ATTACK(want, pv_get_ref(&ca, v));
+        ATTACK(want, pv_get_type(&ca, v, PV_TYPE_WRITABLE));
+        ATTACK(want, pv_set_baseptr(&ca, v, &(mfn_t){ INVALID_MFN }));
         ATTACK(-EPERM, pv_pt_update_entry(&ca, v, 0, 0, false));  /* its tables/pages */
         assert_false(pv_frame_is_writable_mappable(&ca, v));
     }
     ATTACK(-EPERM, pv_unpin(&ca, u.l4));
-    ATTACK(-EINVAL, pv_pt_update_entry(&ca, t.l1, 20,
-                                       pte(1ULL << (FAKE_MAXPHY - PAGE_SHIFT), KRO), false));
-    /* A domain id in the reserved range owns nothing. */
+    ATTACK(-EPERM, pv_pt_update_entry(&ca, t.l1, 20,
+                                      pte(1ULL << (FAKE_MAXPHY - PAGE_SHIFT), KRO), false));
+    /* A domain id in the reserved range owns nothing (the hypervisor's
+     * frames answer -EBUSY, as to anyone). */
     struct pv_mm_ctx bad = fake_ctx(m, FRAME_OWNER_HV);
-    ATTACK(-EPERM, pv_get_ref(&bad, HV_FIRST));
+    ATTACK(-EBUSY, pv_get_ref(&bad, HV_FIRST));
     ATTACK(-EPERM, pv_pin(&bad, HV_FIRST, 1));
     assert_false(m->fail_map);
     check_invariant();
@@ -389,7 +395,7 @@ static void test_bad_bits_by_update(void **state)
     ATTACK(-EINVAL, pv_pt_update_entry(&ca, t.l4, 300, pte(90, UTBL | PV_PTE_PSE), false));
     ATTACK(-EINVAL, pv_pt_update_entry(&ca, t.l1, 40, pte(90, KRW | PV_PTE_PCD), false));
     ATTACK(-EINVAL, pv_pt_update_entry(&ca, t.l1, 40, pte(90, KRW | (1ULL << 59)), false));
-    ATTACK(-EINVAL, pv_pt_update_entry(&ca, t.l1, 40, pte(90, KRW) | (1ULL << 45), false));
+    ATTACK(-EPERM, pv_pt_update_entry(&ca, t.l1, 40, pte(90, KRW) | (1ULL << 45), false));
     ATTACK(-EINVAL, pv_pt_update_entry(&ca, t.l1, PV_PT_ENTRIES, pte(90, KRW), false));
     /* Changing only bits of a present entry goes through the same rules. */
     ATTACK(-EINVAL, pv_pt_update_entry(&ca, t.l1, 0, m->mem[t.l1][0] | PV_PTE_PAT, false));
@@ -432,8 +438,8 @@ static void test_unpin_while_cr3(void **state)
     assert_true(m->table[t.l4].type_info & PV_TI_VALIDATED);
     assert_int_equal(tcount(t.l1), 1);
     pv_check_invariant(m, &model);
-    ATTACK(-EINVAL, pv_pt_update_entry(&ca, t.l1, 20, pte(t.l4, KRW), false));
-    ATTACK(-EINVAL, pv_pt_update_entry(&ca, t.l1, 20, pte(t.l1, KRW), false));
+    ATTACK(-EBUSY, pv_pt_update_entry(&ca, t.l1, 20, pte(t.l4, KRW), false));
+    ATTACK(-EBUSY, pv_pt_update_entry(&ca, t.l1, 20, pte(t.l1, KRW), false));
     /* Switching to another L4 (and to none) releases the old tree. */
     struct tree u = write_tree(72);
     assert_int_equal(pv_set_baseptr(&ca, u.l4, &cr3), 0);
@@ -462,8 +468,8 @@ static void test_ro_to_rw_of_other_tree(void **state)
 
     for (unsigned i = 0; i < ARRAY_SIZE(tables); i++) {
         assert_int_equal(pv_pt_update_entry(&ca, t.l1, 40 + i, pte(tables[i], KRO), false), 0);
-        ATTACK(-EINVAL, pv_pt_update_entry(&ca, t.l1, 40 + i, pte(tables[i], KRW), false));
-        ATTACK(-EINVAL, pv_pt_update_entry(&ca, t.l1, 40 + i, pte(tables[i], KRW), true));
+        ATTACK(-EBUSY, pv_pt_update_entry(&ca, t.l1, 40 + i, pte(tables[i], KRW), false));
+        ATTACK(-EBUSY, pv_pt_update_entry(&ca, t.l1, 40 + i, pte(tables[i], KRW), true));
     }
     check_invariant();
 }
@@ -492,7 +498,7 @@ static void test_promotion_sequences(void **state)
      * that entry in it. */
     assert_int_equal(pv_pt_update_entry(&ca, t.l1, 50, pte(x, KRO), false), 0);
     memset(m->flushed, 0, sizeof(m->flushed));
-    ATTACK(-EINVAL, pv_pin(&ca, x, 1));
+    ATTACK(-EBUSY, pv_pin(&ca, x, 1));     /* its entry maps a table RW (Xen: -EBUSY) */
     assert_true(m->flushed[x]);
     m->mem[x][0] = 0;
     memset(m->flushed, 0, sizeof(m->flushed));
@@ -522,7 +528,7 @@ static void test_desc_frames(void **state)
     m->mem[102][0] = 0xbadbadULL;
     ATTACK(-EINVAL, pv_get_type(&ca, 102, PV_TYPE_SEG_DESC));
     assert_int_equal(pv_get_type(&ca, gdt, PV_TYPE_SEG_DESC), 0);
-    ATTACK(-EINVAL, pv_pt_update_entry(&ca, t.l1, 60, pte(gdt, KRW), false));
+    ATTACK(-EBUSY, pv_pt_update_entry(&ca, t.l1, 60, pte(gdt, KRW), false));
     ATTACK(-EINVAL, pv_pt_update_entry(&ca, gdt, 0, 0, false));     /* not by mmu_update */
     ATTACK(-EINVAL, pv_pin(&ca, gdt, 1));
     assert_int_equal(pv_pt_update_entry(&ca, t.l1, 60, pte(gdt, KRO), false), 0);
