@@ -48,6 +48,9 @@ void vcpu_destroy(struct vcpu *v)
     pv_vcpu_set_base(v, 0, false);      /* drop its page-table references */
     pv_vcpu_set_base(v, 0, true);
     spin_unlock_irqrestore(&v->d->lock, f);
+    for_each_online_cpu(cpu)            /* a new vCPU may reuse this address */
+        if (cpu_percpu[cpu]->last_vcpu == v)
+            cpu_percpu[cpu]->last_vcpu = NULL;
     v->d->vcpu[v->id] = NULL;
     kfree(v);
 }

@@ -139,8 +139,10 @@ static long mmuext_one(struct vcpu *v, struct pv_mm_ctx *ctx, const struct mmuex
         return pv_unpin(ctx, op->arg1.mfn);
     case MMUEXT_NEW_BASEPTR: {
         int rc = pv_vcpu_set_base(v, op->arg1.mfn, false);
-        if (!rc && v->kernel_mode)
+        if (!rc && v->kernel_mode) {
             write_cr3(v->cr3_kernel << PAGE_SHIFT);
+            flush_tlb_local_all();      /* the old tables' global user pages too */
+        }
         return rc;
     }
     case MMUEXT_NEW_USER_BASEPTR:

@@ -12,6 +12,7 @@
 #include <keel/mm.h>
 #include <keel/panic.h>
 #include <keel/pv_emulate.h>
+#include <keel/pv_glue.h>
 #include <keel/percpu.h>
 #include <keel/sched.h>
 #include <keel/string.h>
@@ -135,10 +136,17 @@ static void load_debug_regs(struct vcpu *v)
 
 void pv_switch_to(struct vcpu *next, struct cpu_regs *regs)
 {
+    struct percpu *pc = this_cpu();
     get_cpu_info()->current = next;
     next->running = true;
     *regs = next->regs;
     load_guest_context(next);
+    /* Guest user pages are global (ref 3.4), so a CR3 load keeps them:
+     * another vCPU's page tables need a full flush. */
+    if (pc->last_vcpu != next) {
+        flush_tlb_local_all();
+        pc->last_vcpu = next;
+    }
     fpu_restore(next);
     load_debug_regs(next);
 }
@@ -290,9 +298,11 @@ void pv_guest_trap(struct cpu_regs *regs)
         return;
     const struct pv_trap *t = &v->traps[vec];
     if (!t->address) {
-        domain_crash(v->d, "%s (vector %u, error %lx) at rip %lx%s with no trap handler",
+        domain_crash(v->d, "%s (vector %u, error %lx) at rip %lx rsp %lx%s with no trap handler",
                      vec < 32 && vector_names[vec] ? vector_names[vec] : "?", vec, error,
-                     regs->rip, vec == VEC_PF ? " (page fault)" : "");
+                     regs->rip, regs->rsp, vec == VEC_PF ? " (page fault)" : "");
+        if (vec == VEC_PF)
+            log_err("domain %u: the fault was at address %lx\n", v->d->id, v->cr2);
         pv_leave_to_idle();
     }
     pv_bounce_to(v, regs, t->address, vector_has_error(vec), error, t->flags & 4);

@@ -40,6 +40,7 @@ struct percpu {
     struct vcpu *rq_head, *rq_tail;
     struct timer slice;
     volatile bool need_resched;
+    struct vcpu *last_vcpu;             /* whose translations the TLB may hold */
     volatile uint64_t heartbeats;
     volatile uint64_t irqs;
 };
