@@ -44,6 +44,7 @@ struct vcpu *vcpu_create(struct domain *d, unsigned id, unsigned processor)
 
 void vcpu_destroy(struct vcpu *v)
 {
+    pv_release_gdt(v);
     uint64_t f = spin_lock_irqsave(&v->d->lock);
     pv_vcpu_set_base(v, 0, false);      /* drop its page-table references */
     pv_vcpu_set_base(v, 0, true);
@@ -51,6 +52,7 @@ void vcpu_destroy(struct vcpu *v)
     for_each_online_cpu(cpu)            /* a new vCPU may reuse this address */
         if (cpu_percpu[cpu]->last_vcpu == v)
             cpu_percpu[cpu]->last_vcpu = NULL;
+    /* (pv_release_gdt already emptied every GDT area showing v's frames.) */
     v->d->vcpu[v->id] = NULL;
     kfree(v);
 }

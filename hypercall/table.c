@@ -10,11 +10,13 @@
 static const struct hypercall_def hypercall_table[NR_HYPERCALLS] = {
     [0]  = { "set_trap_table",   do_set_trap_table,   false },
     [1]  = { "mmu_update",       do_mmu_update,       false },
+    [2]  = { "set_gdt",          do_set_gdt,          false },
     [3]  = { "stack_switch",     do_stack_switch,     false },
     [4]  = { "set_callbacks",    do_set_callbacks,    false },
     [5]  = { "fpu_taskswitch",   do_fpu_taskswitch,   false },
     [8]  = { "set_debugreg",     do_set_debugreg,     false },
     [9]  = { "get_debugreg",     do_get_debugreg,     false },
+    [10] = { "update_descriptor", do_update_descriptor, false },
     [12] = { "memory_op",        do_memory_op,        false },
     [13] = { "multicall",        do_multicall,        false },
     [14] = { "update_va_mapping", do_update_va_mapping, false },

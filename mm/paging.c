@@ -193,3 +193,8 @@ void mm_allow_user_path(vaddr_t va, uint64_t len)
     }
     spin_unlock_irqrestore(&pt_lock, f);
 }
+
+mfn_t vmap_zero_gdt_mfn(void)
+{
+    return zero_gdt_mfn;
+}

@@ -7,6 +7,7 @@
 #include <keel/domain.h>
 #include <keel/log.h>
 #include <keel/mm.h>
+#include <keel/pv_desc.h>
 #include <keel/smp.h>
 #include <keel/vcpu.h>
 #include <keel/x86.h>
@@ -40,6 +41,12 @@ void flush_tlb_all_cpus(void)
     smp_call_others(flush_ipi, NULL, true);
 }
 
+static int ctx_check_desc(void *c, const uint64_t *page)
+{
+    (void)c;
+    return pv_desc_page_check(page);
+}
+
 static void ctx_flush_stale(void *c, mfn_t mfn)
 {
     (void)c, (void)mfn;
@@ -59,7 +66,7 @@ void pv_mm_ctx_init(struct pv_mm_ctx *ctx, struct domain *d)
         .unmap = ctx_unmap,
         .frame_backed = ctx_backed,
         .flush_stale_tlbs = ctx_flush_stale,
-        .check_desc_page = NULL,
+        .check_desc_page = ctx_check_desc,
         .map_ctx = d,
     };
 }

@@ -147,6 +147,7 @@ void pv_switch_to(struct vcpu *next, struct cpu_regs *regs)
         flush_tlb_local_all();
         pc->last_vcpu = next;
     }
+    pv_load_gdt(next);
     fpu_restore(next);
     load_debug_regs(next);
 }

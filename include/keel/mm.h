@@ -70,5 +70,6 @@ void *ioremap(paddr_t pa, size_t len);      /* uncached MMIO */
 vaddr_t vmap_stack_block(void);             /* a stack block with guard pages */
 struct seg_desc *vmap_gdt(void);            /* a GDT: guest pages + reserved page */
 vaddr_t vmap_exec_page(mfn_t mfn);          /* read-only + executable */
+mfn_t vmap_zero_gdt_mfn(void);              /* the empty guest part of every GDT */
 
 #endif

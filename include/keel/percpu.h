@@ -41,6 +41,7 @@ struct percpu {
     struct timer slice;
     volatile bool need_resched;
     struct vcpu *last_vcpu;             /* whose translations the TLB may hold */
+    struct vcpu *gdt_vcpu;              /* whose GDT frames the GDT area shows */
     volatile uint64_t heartbeats;
     volatile uint64_t irqs;
 };

@@ -42,6 +42,8 @@ struct vcpu {
     bool fpu_ts;                        /* virtual CR0.TS (fpu_taskswitch) */
     unsigned iopl;                      /* virtual IOPL (PHYSDEVOP_set_iopl) */
     uint64_t dr[8];                     /* debug registers (DR4/5 unused) */
+    mfn_t gdt_frames[14];               /* set_gdt: the guest's GDT (SEG_DESC typed) */
+    unsigned gdt_ents;
     uint8_t fpu[512] __aligned(16);     /* FXSAVE image: x87, MMX, SSE */
 };
 
@@ -67,7 +69,12 @@ void pv_syscall(struct cpu_regs *regs);
 /* FPU/SSE state: saved when a vCPU leaves its CPU, restored when it comes
  * back (eagerly: Keel itself never touches these registers). */
 void fpu_init_state(struct vcpu *v);
-void pv_time_update(struct vcpu *v);   /* vcpu_info.time from Keel's clock */
+void pv_time_update(struct vcpu *v);
+/* Guest GDTs (arch/x86_64/pv_gdt.c). */
+void pv_load_gdt(struct vcpu *v);
+long pv_set_gdt(struct vcpu *v, uint64_t frame_list, uint64_t entries);
+long pv_update_descriptor(struct vcpu *v, uint64_t maddr, uint64_t desc);
+void pv_release_gdt(struct vcpu *v);   /* vcpu_info.time from Keel's clock */
 void fpu_save(struct vcpu *v);
 void fpu_restore(struct vcpu *v);
 long pv_iret(struct vcpu *v, struct cpu_regs *regs);
