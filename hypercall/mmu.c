@@ -33,6 +33,18 @@ static long continue_later(struct cpu_regs *regs, unsigned nr, uint64_t a1, uint
     return HYPERCALL_KEEP_REGS;
 }
 
+/* The checks and the `done` reset every batch starts with (not again when
+ * it continues: then `done` already counts the first part). */
+static long batch_start(struct vcpu *v, uint64_t foreigndom, uint64_t done_ptr, bool resumed)
+{
+    uint32_t zero = 0;
+    if (!own_domain(v, foreigndom))
+        return -EPERM;
+    if (!resumed && done_ptr && copy_to_guest(done_ptr, &zero, sizeof(zero)))
+        return -EFAULT;
+    return 0;
+}
+
 static long add_done(uint64_t done_ptr, uint32_t n)
 {
     uint32_t total;
@@ -54,13 +66,8 @@ DECLARE_HYPERCALL(mmu_update)
     long rc = 0;
     uint32_t i;
 
-    if (!own_domain(v, a4))
-        return -EPERM;
-    if (!resumed && a3) {
-        uint32_t zero = 0;
-        if (copy_to_guest(a3, &zero, sizeof(zero)))
-            return -EFAULT;
-    }
+    if ((rc = batch_start(v, a4, a3, resumed)))
+        return rc;
     pv_mm_ctx_init(&ctx, d);
     uint64_t f = spin_lock_irqsave(&d->lock);
     for (i = 0; i < count && i < BATCH_PER_ENTRY; i++) {
@@ -195,13 +202,8 @@ DECLARE_HYPERCALL(mmuext_op)
     long rc = 0;
     uint32_t i;
 
-    if (!own_domain(v, a4))
-        return -EPERM;
-    if (!resumed && a3) {
-        uint32_t zero = 0;
-        if (copy_to_guest(a3, &zero, sizeof(zero)))
-            return -EFAULT;
-    }
+    if ((rc = batch_start(v, a4, a3, resumed)))
+        return rc;
     pv_mm_ctx_init(&ctx, d);
     for (i = 0; i < count && i < BATCH_PER_ENTRY; i++) {
         struct mmuext_op op;

@@ -1,6 +1,7 @@
 /* Exception and interrupt entry stubs: every vector pushes an error code
  * (0 where the CPU pushes none) and its number, then saves the registers in
  * struct cpu_regs order (include/keel/traps.h) and calls trap_dispatch(). */
+#include "regs.h"
 
     .section .text, "ax"
     .code64
@@ -25,21 +26,7 @@ trap_entry_table:
     .endr
 
 trap_common:
-    pushq   %rax
-    pushq   %rbx
-    pushq   %rcx
-    pushq   %rdx
-    pushq   %rsi
-    pushq   %rdi
-    pushq   %rbp
-    pushq   %r8
-    pushq   %r9
-    pushq   %r10
-    pushq   %r11
-    pushq   %r12
-    pushq   %r13
-    pushq   %r14
-    pushq   %r15
+    SAVE_GPRS
     cld
     testb   $1, smap_active(%rip)
     jz      1f
@@ -51,20 +38,6 @@ trap_common:
     movq    %rsp, %rbp
     call    trap_dispatch
     addq    $16, %rsp
-    popq    %r15
-    popq    %r14
-    popq    %r13
-    popq    %r12
-    popq    %r11
-    popq    %r10
-    popq    %r9
-    popq    %r8
-    popq    %rbp
-    popq    %rdi
-    popq    %rsi
-    popq    %rdx
-    popq    %rcx
-    popq    %rbx
-    popq    %rax
+    RESTORE_GPRS
     addq    $16, %rsp                   /* vector, error code */
     iretq

@@ -3,6 +3,7 @@
  * puts the hardware part there on an interrupt or exception from ring 3
  * (TSS.rsp0), and the syscall stub (written per CPU by pv.c) builds the
  * same frame by hand. Return to the guest is always through that frame. */
+#include "regs.h"
 #include <keel/memlayout.h>
 
 #define FRAME_HW_WORDS  7       /* ss rsp rflags cs rip error vector */
@@ -15,21 +16,7 @@
     .globl pv_syscall_entry
 pv_syscall_entry:
     movq    FRAME_HW_WORDS * 8 + CPU_INFO_SCRATCH(%rsp), %rax
-    pushq   %rax
-    pushq   %rbx
-    pushq   %rcx
-    pushq   %rdx
-    pushq   %rsi
-    pushq   %rdi
-    pushq   %rbp
-    pushq   %r8
-    pushq   %r9
-    pushq   %r10
-    pushq   %r11
-    pushq   %r12
-    pushq   %r13
-    pushq   %r14
-    pushq   %r15
+    SAVE_GPRS
     cld
     xorl    %ebp, %ebp                  /* end of the stack-trace chain */
     movq    %rsp, %rdi
@@ -42,21 +29,7 @@ pv_return_to_guest:
     movq    %rdi, %rsp
 pv_return_frame:
     cli
-    popq    %r15
-    popq    %r14
-    popq    %r13
-    popq    %r12
-    popq    %r11
-    popq    %r10
-    popq    %r9
-    popq    %r8
-    popq    %rbp
-    popq    %rdi
-    popq    %rsi
-    popq    %rdx
-    popq    %rcx
-    popq    %rbx
-    popq    %rax
+    RESTORE_GPRS
     addq    $16, %rsp
 1:  iretq
     /* A frame the CPU refuses (should have been caught by validation): the
