@@ -33,6 +33,8 @@ DECLARE_HYPERCALL(set_debugreg)
         if (!guest_range_ok(a2, 8))     /* never a hypervisor address */
             return -EPERM;
         v->dr[a1] = a2;
+        if (v->dr[7] & 0xff)
+            load_debug_regs(v);
         return 0;
     case 6:
         v->dr[6] = (a2 & 0xe00f) | 0xffff0ff0;
@@ -41,6 +43,11 @@ DECLARE_HYPERCALL(set_debugreg)
         if (!dr7_ok(a2))
             return -EPERM;
         v->dr[7] = (a2 & 0xffff23ff) | 0x400;
+        /* Takes effect now (the vCPU is running on this CPU). */
+        if (v->dr[7] & 0xff)
+            load_debug_regs(v);
+        else
+            __asm__ __volatile__("mov %0, %%dr7" : : "r"(0x400UL));
         return 0;
     default:
         return -EINVAL;

@@ -123,7 +123,22 @@ static void load_guest_context(struct vcpu *v)
     wrmsr(MSR_KERNEL_GS_BASE, v->kernel_mode ? v->gs_base_user : v->gs_base_kernel);
 }
 
-static void load_debug_regs(struct vcpu *v)
+/* A data breakpoint the guest set can fire when Keel touches the watched
+ * guest memory (a hypercall copying a buffer). As Xen does, that #DB is
+ * not the guest's: note its status in the guest's DR6 and go on. */
+bool pv_debug_trap_in_hypervisor(struct cpu_regs *regs)
+{
+    struct vcpu *v = current_vcpu();
+    if ((regs->cs & 3) || !v)
+        return false;
+    uint64_t dr6;
+    __asm__ __volatile__("mov %%dr6, %0" : "=r"(dr6));
+    __asm__ __volatile__("mov %0, %%dr6" : : "r"(0xffff0ff0UL));
+    v->dr[6] |= dr6 & 0xf;
+    return true;
+}
+
+void load_debug_regs(struct vcpu *v)
 {
     if (!(v->dr[7] & 0xff))
         return;                         /* no breakpoint enabled */

@@ -165,6 +165,8 @@ void trap_dispatch(struct cpu_regs *regs)
         pv_guest_trap(regs);            /* the guest's own exception */
         return;
     }
+    if (v == VEC_DB && pv_debug_trap_in_hypervisor(regs))
+        return;                         /* a guest's breakpoint hit by Keel's access */
     if (v == VEC_NMI) {
         if (panic_in_progress() || cpus_stopping)
             panic_stop_this_cpu();

@@ -61,6 +61,8 @@ void pv_enter_guest(struct vcpu *v) __noreturn;
 /* Makes `next` current, its registers loaded into the top frame `regs`. */
 void pv_switch_to(struct vcpu *next, struct cpu_regs *regs);
 void pv_switch_from(struct vcpu *prev, const struct cpu_regs *regs);
+void load_debug_regs(struct vcpu *v);
+bool pv_debug_trap_in_hypervisor(struct cpu_regs *regs);
 void pv_cpu_init(void);                 /* syscall MSRs and entry stub, per CPU */
 /* A trap from the guest (CPL 3): bounce it to the guest or crash it. */
 void pv_guest_trap(struct cpu_regs *regs);
