@@ -43,7 +43,10 @@ static long console_write(struct vcpu *v, struct cpu_regs *regs, uint64_t count,
     if (!guest_range_ok(buf, count))
         return -EFAULT;
     uint64_t done;
-    for (done = 0; done < count && done < CONSOLE_PER_ENTRY; done += sizeof(chunk)) {
+    if (v->in_multicall && count > 64 * CONSOLE_PER_ENTRY)
+        return -E2BIG;                  /* cannot continue inside a multicall */
+    uint64_t limit = v->in_multicall ? count : CONSOLE_PER_ENTRY;
+    for (done = 0; done < count && done < limit; done += sizeof(chunk)) {
         size_t n = count - done < sizeof(chunk) ? count - done : sizeof(chunk);
         if (copy_from_guest(chunk, buf + done, n))
             return -EFAULT;

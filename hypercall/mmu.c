@@ -16,6 +16,7 @@
 #include <public/xen.h>
 
 #define BATCH_PER_ENTRY 256     /* work per hypercall entry before continuing */
+#define BATCH_IN_MULTICALL 8192 /* a multicall entry cannot continue: its cap */
 
 static bool own_domain(struct vcpu *v, uint64_t foreigndom)
 {
@@ -70,7 +71,10 @@ DECLARE_HYPERCALL(mmu_update)
         return rc;
     pv_mm_ctx_init(&ctx, d);
     uint64_t f = spin_lock_irqsave(&d->lock);
-    for (i = 0; i < count && i < BATCH_PER_ENTRY; i++) {
+    if (v->in_multicall && count > BATCH_IN_MULTICALL)
+        return -E2BIG;
+    uint32_t limit = v->in_multicall ? count : BATCH_PER_ENTRY;
+    for (i = 0; i < count && i < limit; i++) {
         struct mmu_update u;
         if (copy_from_guest(&u, a1 + i * sizeof(u), sizeof(u))) {
             rc = -EFAULT;
@@ -205,7 +209,10 @@ DECLARE_HYPERCALL(mmuext_op)
     if ((rc = batch_start(v, a4, a3, resumed)))
         return rc;
     pv_mm_ctx_init(&ctx, d);
-    for (i = 0; i < count && i < BATCH_PER_ENTRY; i++) {
+    if (v->in_multicall && count > BATCH_IN_MULTICALL)
+        return -E2BIG;
+    uint32_t limit = v->in_multicall ? count : BATCH_PER_ENTRY;
+    for (i = 0; i < count && i < limit; i++) {
         struct mmuext_op op;
         if (copy_from_guest(&op, a1 + i * sizeof(op), sizeof(op))) {
             rc = -EFAULT;

@@ -20,7 +20,11 @@ DECLARE_HYPERCALL(multicall)
         uint64_t at = a1 + i * sizeof(e);
         if (copy_from_guest(&e, at, sizeof(e)))
             return -EFAULT;
+        /* A long entry finishes here: it cannot rewind the guest to
+         * continue, the guest is in the middle of the multicall. */
+        v->in_multicall = true;
         long ret = hypercall_call_nested(v, regs, e.op, e.args);
+        v->in_multicall = false;
         e.result = (uint64_t)ret;
         if (copy_to_guest(at + offsetof(struct multicall_entry, result), &e.result, sizeof(e.result)))
             return -EFAULT;
