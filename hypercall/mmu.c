@@ -34,18 +34,6 @@ static long continue_later(struct cpu_regs *regs, unsigned nr, uint64_t a1, uint
     return HYPERCALL_KEEP_REGS;
 }
 
-/* The checks and the `done` reset every batch starts with (not again when
- * it continues: then `done` already counts the first part). */
-static long batch_start(struct vcpu *v, uint64_t foreigndom, uint64_t done_ptr, bool resumed)
-{
-    uint32_t zero = 0;
-    if (!own_domain(v, foreigndom))
-        return -EPERM;
-    if (!resumed && done_ptr && copy_to_guest(done_ptr, &zero, sizeof(zero)))
-        return -EFAULT;
-    return 0;
-}
-
 static long add_done(uint64_t done_ptr, uint32_t n)
 {
     uint32_t total;
@@ -57,24 +45,56 @@ static long add_done(uint64_t done_ptr, uint32_t n)
     return copy_to_guest(done_ptr, &total, sizeof(total)) ? -EFAULT : 0;
 }
 
+struct batch {
+    uint32_t count;         /* entries left */
+    uint32_t limit;         /* entries to do in this entry to the hypervisor */
+};
+
+/* The checks and the `done` reset every batch starts with (not again when
+ * it continues: then `done` already counts the first part). Inside a
+ * multicall a batch cannot continue later, so it is done whole, capped. */
+static long batch_start(struct vcpu *v, uint64_t count_arg, uint64_t done_ptr,
+                        uint64_t foreigndom, struct batch *b)
+{
+    uint32_t zero = 0;
+    bool resumed = count_arg & MMU_UPDATE_PREEMPTED;
+    b->count = (uint32_t)count_arg & ~MMU_UPDATE_PREEMPTED;
+    if (!own_domain(v, foreigndom))
+        return -EPERM;
+    if (v->in_multicall && b->count > BATCH_IN_MULTICALL)
+        return -E2BIG;
+    b->limit = v->in_multicall ? b->count : MIN(b->count, (uint32_t)BATCH_PER_ENTRY);
+    if (!resumed && done_ptr && copy_to_guest(done_ptr, &zero, sizeof(zero)))
+        return -EFAULT;
+    return 0;
+}
+
+/* After `done` entries: report them, and re-issue the call for the rest. */
+static long batch_end(struct cpu_regs *regs, unsigned nr, uint64_t list, size_t entry_size,
+                      uint64_t done_ptr, const struct batch *b, uint32_t done, long rc)
+{
+    if (add_done(done_ptr, done))
+        return -EFAULT;
+    if (!rc && done < b->count)
+        return continue_later(regs, nr, list + done * entry_size,
+                              (b->count - done) | MMU_UPDATE_PREEMPTED);
+    return rc;
+}
+
 DECLARE_HYPERCALL(mmu_update)
 {
     (void)a5;
     struct domain *d = v->d;
-    uint32_t count = (uint32_t)a2 & ~MMU_UPDATE_PREEMPTED;
-    bool resumed = a2 & MMU_UPDATE_PREEMPTED;
     struct pv_mm_ctx ctx;
-    long rc = 0;
+    struct batch b;
+    long rc;
     uint32_t i;
 
-    if ((rc = batch_start(v, a4, a3, resumed)))
+    if ((rc = batch_start(v, a2, a3, a4, &b)))
         return rc;
     pv_mm_ctx_init(&ctx, d);
     uint64_t f = spin_lock_irqsave(&d->lock);
-    if (v->in_multicall && count > BATCH_IN_MULTICALL)
-        return -E2BIG;
-    uint32_t limit = v->in_multicall ? count : BATCH_PER_ENTRY;
-    for (i = 0; i < count && i < limit; i++) {
+    for (i = 0; i < b.limit; i++) {
         struct mmu_update u;
         if (copy_from_guest(&u, a1 + i * sizeof(u), sizeof(u))) {
             rc = -EFAULT;
@@ -105,12 +125,7 @@ DECLARE_HYPERCALL(mmu_update)
     }
     spin_unlock_irqrestore(&d->lock, f);
     flush_tlb_local_all();
-    if (add_done(a3, i))
-        return -EFAULT;
-    if (!rc && i < count)
-        return continue_later(regs, __HYPERVISOR_mmu_update, a1 + i * sizeof(struct mmu_update),
-                              (count - i) | MMU_UPDATE_PREEMPTED);
-    return rc;
+    return batch_end(regs, __HYPERVISOR_mmu_update, a1, sizeof(struct mmu_update), a3, &b, i, rc);
 }
 
 static void flush_as_asked(uint64_t flags, uint64_t va)
@@ -200,19 +215,15 @@ DECLARE_HYPERCALL(mmuext_op)
 {
     (void)a5;
     struct domain *d = v->d;
-    uint32_t count = (uint32_t)a2 & ~MMU_UPDATE_PREEMPTED;
-    bool resumed = a2 & MMU_UPDATE_PREEMPTED;
     struct pv_mm_ctx ctx;
-    long rc = 0;
+    struct batch b;
+    long rc;
     uint32_t i;
 
-    if ((rc = batch_start(v, a4, a3, resumed)))
+    if ((rc = batch_start(v, a2, a3, a4, &b)))
         return rc;
     pv_mm_ctx_init(&ctx, d);
-    if (v->in_multicall && count > BATCH_IN_MULTICALL)
-        return -E2BIG;
-    uint32_t limit = v->in_multicall ? count : BATCH_PER_ENTRY;
-    for (i = 0; i < count && i < limit; i++) {
+    for (i = 0; i < b.limit; i++) {
         struct mmuext_op op;
         if (copy_from_guest(&op, a1 + i * sizeof(op), sizeof(op))) {
             rc = -EFAULT;
@@ -224,10 +235,5 @@ DECLARE_HYPERCALL(mmuext_op)
         if (rc)
             break;
     }
-    if (add_done(a3, i))
-        return -EFAULT;
-    if (!rc && i < count)
-        return continue_later(regs, __HYPERVISOR_mmuext_op, a1 + i * sizeof(struct mmuext_op),
-                              (count - i) | MMU_UPDATE_PREEMPTED);
-    return rc;
+    return batch_end(regs, __HYPERVISOR_mmuext_op, a1, sizeof(struct mmuext_op), a3, &b, i, rc);
 }

@@ -6,7 +6,10 @@
 GUEST_DIR      := tests/guests
 GUEST_B        := $(B)/guests
 GUEST_LIB_SRCS := $(wildcard $(GUEST_DIR)/lib/*.c) $(wildcard $(GUEST_DIR)/lib/*.S)
-GUEST_LIB_OBJS := $(patsubst $(GUEST_DIR)/%,$(GUEST_B)/obj/%.o,$(GUEST_LIB_SRCS))
+# Pure pieces of the hypervisor's library the test kernels share with it.
+GUEST_HVLIB    := hv/lib/string.c hv/lib/vsnprintf.c
+GUEST_LIB_OBJS := $(patsubst $(GUEST_DIR)/%,$(GUEST_B)/obj/%.o,$(GUEST_LIB_SRCS)) \
+                  $(patsubst hv/lib/%,$(GUEST_B)/obj/hvlib/%.o,$(GUEST_HVLIB))
 GUEST_NAMES    := $(patsubst $(GUEST_DIR)/t_%.c,%,$(wildcard $(GUEST_DIR)/t_*.c))
 GUEST_ELFS     := $(patsubst %,$(GUEST_B)/%.elf,$(GUEST_NAMES))
 GUEST_LDS      := $(GUEST_DIR)/lib/guest.ld
@@ -28,6 +31,11 @@ $(GUEST_B)/%.elf: $(GUEST_B)/obj/t_%.c.o $(GUEST_LIB_OBJS) $(GUEST_LDS)
 	@$(LD) $(GUEST_LDFLAGS) -o $@ $< $(GUEST_LIB_OBJS)
 
 $(GUEST_B)/obj/%.c.o: $(GUEST_DIR)/%.c
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	@$(CC) $(GUEST_CFLAGS) -c $< -o $@
+
+$(GUEST_B)/obj/hvlib/%.c.o: hv/lib/%.c
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	@$(CC) $(GUEST_CFLAGS) -c $< -o $@
