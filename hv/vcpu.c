@@ -45,6 +45,7 @@ struct vcpu *vcpu_create(struct domain *d, unsigned id, unsigned processor)
 void vcpu_destroy(struct vcpu *v)
 {
     pv_release_gdt(v);
+    pv_release_ldt(v);
     uint64_t f = spin_lock_irqsave(&v->d->lock);
     pv_vcpu_set_base(v, 0, false);      /* drop its page-table references */
     pv_vcpu_set_base(v, 0, true);

@@ -186,10 +186,7 @@ static long mmuext_one(struct vcpu *v, struct pv_mm_ctx *ctx, const struct mmuex
         invlpg(op->arg1.linear_addr);
         return 0;
     case MMUEXT_SET_LDT:
-        /* An empty LDT is what every guest asks for at start; LDT pages
-         * need the descriptor checker. */
-        return op->arg1.linear_addr == 0 && op->arg2.nr_ents == 0 ? 0
-               : hypercall_unimplemented(v, __HYPERVISOR_mmuext_op, "mmuext_op SET_LDT", op->cmd);
+        return pv_set_ldt(v, op->arg1.linear_addr, op->arg2.nr_ents);
     case MMUEXT_CLEAR_PAGE:
         if (!pv_frame_is_writable_mappable(ctx, op->arg1.mfn))
             return -EINVAL;

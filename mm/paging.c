@@ -198,3 +198,21 @@ mfn_t vmap_zero_gdt_mfn(void)
 {
     return zero_gdt_mfn;
 }
+
+/* A CPU's LDT area (arch/x86_64/pv_ldt.c): `pages` pages, each showing the
+ * shared zeroed frame read-only until a vCPU's LDT frames replace it.
+ * Mapping every page now builds the page tables, so the remaps on a
+ * context switch never allocate. 0 if out of memory (or before the first
+ * GDT exists). */
+vaddr_t vmap_ldt_area(unsigned pages)
+{
+    if (zero_gdt_mfn == INVALID_MFN)
+        return 0;
+    vaddr_t va = vmap_reserve((uint64_t)pages * PAGE_SIZE, PAGE_SIZE);
+    if (!va)
+        return 0;
+    for (unsigned p = 0; p < pages; p++)
+        if (map_pages(va + p * PAGE_SIZE, zero_gdt_mfn << PAGE_SHIFT, 1, PTE_NX | PTE_G))
+            return 0;
+    return va;
+}

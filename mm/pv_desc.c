@@ -92,3 +92,30 @@ int pv_desc_page_validate(uint64_t *page)
         pv_desc_page_fixup(page);
     return rc;
 }
+
+int pv_ldt_check_args(uint64_t *base, uint64_t nr_ents)
+{
+    if (nr_ents > PV_LDT_MAX_ENTS)
+        return -EINVAL;
+    if (!nr_ents) {
+        *base = 0;
+        return 0;
+    }
+    if (*base & (PAGE_SIZE - 1))
+        return -EINVAL;
+    if (*base >= (1ULL << 48) && *base < HYPERVISOR_VIRT_END)
+        return -EINVAL;
+    return 0;
+}
+
+#define LDT_SYS_TYPE    0x2ULL
+
+void pv_ldt_system_desc(uint64_t base, uint64_t nr_ents, uint64_t out[2])
+{
+    uint64_t limit = nr_ents * 8 - 1;       /* < 64 KiB: fits 20 bits */
+
+    out[0] = (limit & 0xffff) | ((base & 0xffffff) << 16) |
+             (LDT_SYS_TYPE << PV_DESC_TYPE_SHIFT) | PV_DESC_P |
+             (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
+    out[1] = base >> 32;
+}

@@ -163,6 +163,7 @@ void pv_switch_to(struct vcpu *next, struct cpu_regs *regs)
         pc->last_vcpu = next;
     }
     pv_load_gdt(next);
+    pv_load_ldt(next);
     fpu_restore(next);
     load_debug_regs(next);
 }

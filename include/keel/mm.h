@@ -71,5 +71,6 @@ vaddr_t vmap_stack_block(void);             /* a stack block with guard pages */
 struct seg_desc *vmap_gdt(void);            /* a GDT: guest pages + reserved page */
 vaddr_t vmap_exec_page(mfn_t mfn);          /* read-only + executable */
 mfn_t vmap_zero_gdt_mfn(void);              /* the empty guest part of every GDT */
+vaddr_t vmap_ldt_area(unsigned pages);      /* a CPU's LDT area, all zero frame */
 
 #endif

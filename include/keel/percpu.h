@@ -42,6 +42,10 @@ struct percpu {
     volatile bool need_resched;
     struct vcpu *last_vcpu;             /* whose translations the TLB may hold */
     struct vcpu *gdt_vcpu;              /* whose GDT frames the GDT area shows */
+    vaddr_t ldt_area;                   /* PV_LDT_MAX_PAGES pages (pv_ldt.c), 0: none yet */
+    uint64_t ldt_gen;                   /* which LDT it shows and LDTR holds (0: none) */
+    unsigned ldt_pages;                 /* its pages showing guest frames */
+    bool ldtr_loaded;                   /* LDTR set by Keel (before: the firmware's) */
     volatile uint64_t heartbeats;
     volatile uint64_t irqs;
 };

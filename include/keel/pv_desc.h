@@ -71,4 +71,27 @@ void pv_desc_page_fixup(uint64_t *page);
 /* Both in one: 0 with the page rewritten, or -EINVAL with it unchanged. */
 int pv_desc_page_validate(uint64_t *page);
 
+/* ---- LDTs (MMUEXT_SET_LDT, ref 5.4) ---- */
+
+#define PV_LDT_MAX_ENTS         8192
+#define PV_LDT_MAX_PAGES        (PV_LDT_MAX_ENTS * 8 / PAGE_SIZE)   /* 16 */
+
+/* SET_LDT's argument rules (Xen 4.17's): nr_ents at most 8192; with
+ * nr_ents 0 the address is ignored and *base becomes 0 (no LDT);
+ * otherwise *base must be page aligned and an address a guest may use
+ * (below 2^48 or at/above HYPERVISOR_VIRT_END: Xen's test, which lets a
+ * non-canonical base through to fault on use). 0 or -EINVAL. */
+int pv_ldt_check_args(uint64_t *base, uint64_t nr_ents);
+
+/* Pages an LDT of nr_ents (<= PV_LDT_MAX_ENTS) entries spans. */
+static inline unsigned pv_ldt_pages(uint64_t nr_ents)
+{
+    return (unsigned)((nr_ents * 8 + PAGE_SIZE - 1) / PAGE_SIZE);
+}
+
+/* The 16-byte LDT system descriptor (type 2, present, DPL 0, byte
+ * granular limit nr_ents * 8 - 1) for an LDT at `base`; nr_ents in
+ * 1..PV_LDT_MAX_ENTS. */
+void pv_ldt_system_desc(uint64_t base, uint64_t nr_ents, uint64_t out[2]);
+
 #endif

@@ -45,6 +45,10 @@ struct vcpu {
     uint64_t dr[8];                     /* debug registers (DR4/5 unused) */
     mfn_t gdt_frames[14];               /* set_gdt: the guest's GDT (SEG_DESC typed) */
     unsigned gdt_ents;
+    uint64_t ldt_base;                  /* MMUEXT_SET_LDT: guest linear address */
+    unsigned ldt_ents;                  /*   and entries (0: no LDT) */
+    mfn_t ldt_frames[16];               /* the frames under it (SEG_DESC typed) */
+    uint64_t ldt_gen;                   /* names this LDT for the CPUs' LDT areas */
     uint8_t fpu[512] __aligned(16);     /* FXSAVE image: x87, MMX, SSE */
 };
 
@@ -78,6 +82,11 @@ void pv_load_gdt(struct vcpu *v);
 long pv_set_gdt(struct vcpu *v, uint64_t frame_list, uint64_t entries);
 long pv_update_descriptor(struct vcpu *v, uint64_t maddr, uint64_t desc);
 void pv_release_gdt(struct vcpu *v);   /* vcpu_info.time from Keel's clock */
+/* Guest LDTs (arch/x86_64/pv_ldt.c). pv_set_ldt: the caller holds
+ * v->d->lock; v's kernel page tables are walked, v need not be running. */
+void pv_load_ldt(struct vcpu *v);
+long pv_set_ldt(struct vcpu *v, uint64_t linear, uint64_t nr_ents);
+void pv_release_ldt(struct vcpu *v);
 void fpu_save(struct vcpu *v);
 void fpu_restore(struct vcpu *v);
 long pv_iret(struct vcpu *v, struct cpu_regs *regs);

@@ -304,6 +304,89 @@ static void random_descriptors_obey_invariants(void **state)
     assert_true(n_forbidden > 10000);
 }
 
+/* ---- LDT helpers ---- */
+
+static void ldt_args_empty_ignores_base(void **state)
+{
+    (void)state;
+    uint64_t base = 0xffff800000000123ULL;      /* junk: hypervisor, unaligned */
+    assert_int_equal(pv_ldt_check_args(&base, 0), 0);
+    assert_true(base == 0);
+}
+
+static int args(uint64_t base, uint64_t ents)
+{
+    uint64_t b = base;
+    int rc = pv_ldt_check_args(&b, ents);
+    assert_true(b == base);                     /* only nr_ents 0 rewrites it */
+    return rc;
+}
+
+static void ldt_args_entries_bounded(void **state)
+{
+    (void)state;
+    assert_int_equal(args(0x10000, 1), 0);
+    assert_int_equal(args(0x10000, 8192), 0);
+    assert_int_equal(args(0x10000, 8193), -EINVAL);
+    assert_int_equal(args(0x10000, 0x100000001ULL), -EINVAL);   /* no truncation */
+    assert_int_equal(args(0x10000, UINT64_MAX), -EINVAL);
+}
+
+static void ldt_args_base_aligned_and_guest(void **state)
+{
+    (void)state;
+    assert_int_equal(args(0x10008, 1), -EINVAL);
+    assert_int_equal(args(0x10800, 1), -EINVAL);
+    assert_int_equal(args(0, 1), 0);                            /* Xen allows it */
+    assert_int_equal(args(0x00007ffffffff000ULL, 8192), 0);
+    assert_int_equal(args(0x0000fffffffff000ULL, 1), 0);        /* < 2^48: faults on use */
+    assert_int_equal(args(0x0001000000000000ULL, 1), -EINVAL);
+    assert_int_equal(args(0xffff7ffffffff000ULL, 1), -EINVAL);
+    assert_int_equal(args(0xffff800000000000ULL, 1), -EINVAL);  /* hypervisor hole */
+    assert_int_equal(args(0xffff87fffffff000ULL, 1), -EINVAL);
+    assert_int_equal(args(0xffff880000000000ULL, 1), 0);
+    assert_int_equal(args(0xfffffffffffff000ULL, 8192), 0);
+}
+
+static void ldt_pages(void **state)
+{
+    (void)state;
+    assert_int_equal(pv_ldt_pages(0), 0);
+    assert_int_equal(pv_ldt_pages(1), 1);
+    assert_int_equal(pv_ldt_pages(512), 1);
+    assert_int_equal(pv_ldt_pages(513), 2);
+    assert_int_equal(pv_ldt_pages(PV_LDT_MAX_ENTS), PV_LDT_MAX_PAGES);
+    assert_int_equal(PV_LDT_MAX_PAGES, 16);
+}
+
+/* Decodes the fields independently of the encoder (SDM 7.2.3, fig. 7-4). */
+static void check_ldt_desc(uint64_t base, uint64_t ents)
+{
+    uint64_t d[2] = { 0, 0 };
+    pv_ldt_system_desc(base, ents, d);
+    uint64_t got_base = ((d[0] >> 16) & 0xffffff) | ((d[0] >> 56) << 24) | (d[1] << 32);
+    uint64_t got_limit = (d[0] & 0xffff) | (((d[0] >> 48) & 0xf) << 16);
+    assert_true(got_base == base);
+    assert_true(got_limit == ents * 8 - 1);
+    assert_int_equal(pv_desc_type(d[0]), 2);        /* LDT */
+    assert_true(d[0] & PV_DESC_P);
+    assert_false(d[0] & PV_DESC_S);
+    assert_int_equal(pv_desc_dpl(d[0]), 0);
+    assert_false(d[0] & (1ULL << 55));              /* G: byte granular */
+    assert_int_equal((d[1] >> 40) & 0x1f, 0);       /* upper half: type 0 */
+    /* And a guest may never put such a descriptor in its own tables. */
+    refused(d[0]);
+}
+
+static void ldt_system_descriptor(void **state)
+{
+    (void)state;
+    check_ldt_desc(0xffff82c000000000ULL, 1);
+    check_ldt_desc(0xffff82c0deadb000ULL, 8192);
+    check_ldt_desc(0xffff830012345000ULL, 513);
+    check_ldt_desc(0x1000, 7);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -319,6 +402,11 @@ int main(void)
         cmocka_unit_test(page_fixup_rewrites_dpls),
         cmocka_unit_test(page_with_bad_last_entry_refused_unchanged),
         cmocka_unit_test(random_descriptors_obey_invariants),
+        cmocka_unit_test(ldt_args_empty_ignores_base),
+        cmocka_unit_test(ldt_args_entries_bounded),
+        cmocka_unit_test(ldt_args_base_aligned_and_guest),
+        cmocka_unit_test(ldt_pages),
+        cmocka_unit_test(ldt_system_descriptor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
