@@ -4,6 +4,7 @@
 #include <keel/apic.h>
 #include <keel/desc.h>
 #include <keel/domain.h>
+#include <keel/fpu.h>
 #include <keel/log.h>
 #include <keel/mm.h>
 #include <keel/pv_glue.h>
@@ -31,7 +32,10 @@ struct vcpu *vcpu_create(struct domain *d, unsigned id, unsigned processor)
     v->cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT | (1UL << 6);
     v->dr[6] = 0xffff0ff0;              /* architectural reset values (ref 2.3) */
     v->dr[7] = 0x400;
-    fpu_init_state(v);
+    if (fpu_alloc(v)) {
+        kfree(v);
+        return NULL;
+    }
     if (d->shared_info)
         v->vcpu_info = (uint8_t *)d->shared_info + 64 * id;   /* ref 6.1: vcpu_info[32] at 0 */
     if (v->vcpu_info)
@@ -55,6 +59,7 @@ void vcpu_destroy(struct vcpu *v)
             cpu_percpu[cpu]->last_vcpu = NULL;
     /* (pv_release_gdt already emptied every GDT area showing v's frames.) */
     v->d->vcpu[v->id] = NULL;
+    fpu_free(v);
     kfree(v);
 }
 

@@ -2,6 +2,7 @@
 #include <keel/cpu.h>
 #include <keel/cmdline.h>
 #include <keel/cpufeature.h>
+#include <keel/fpu.h>
 #include <keel/log.h>
 #include <keel/mm.h>
 #include <keel/panic.h>
@@ -90,6 +91,7 @@ static void cpu_control_regs(void)
         cr4 |= CR4_FSGSBASE;
     cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT;
     write_cr4(cr4);
+    fpu_cpu_init();                     /* CR4.OSXSAVE and XCR0 */
     write_cr0(read_cr0() | CR0_WP | CR0_NE | CR0_MP);
     if (boot_cpu.nx)
         wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);

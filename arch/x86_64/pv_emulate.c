@@ -4,6 +4,7 @@
  * the fault to the guest's own handler. */
 #include <keel/pv_emulate.h>
 #include <keel/domain.h>
+#include <keel/fpu.h>
 #include <keel/guest_access.h>
 #include <keel/log.h>
 #include <keel/string.h>
@@ -166,12 +167,37 @@ static bool emulate_mov_cr(struct vcpu *v, struct cpu_regs *regs, struct insn *i
         v->fpu_ts = *reg & CR0_TS;
         write_cr0(v->fpu_ts ? read_cr0() | CR0_TS : read_cr0() & ~CR0_TS);
         return true;
-    case 4:
-        v->cr4 = CR4_GUEST_VISIBLE | (*reg & CR4_GUEST_SETTABLE);
+    case 4: {
+        /* OSXSAVE only where XSAVE is offered; it gates XSETBV and the
+         * OSXSAVE CPUID bit (the real CR4.OSXSAVE stays set). */
+        uint64_t settable = CR4_GUEST_SETTABLE | (fpu_xcr0_max() ? CR4_OSXSAVE : 0);
+        v->cr4 = CR4_GUEST_VISIBLE | (*reg & settable);
         return true;
+    }
     default:
         return false;
     }
+}
+
+/* ---- XSETBV (0f 01 d1), privileged: as Xen, #UD while the guest's
+ * virtual CR4.OSXSAVE is clear, #GP(0) from guest user mode, for an XCR
+ * other than 0 or a value the CPU or Keel's policy refuses. ---- */
+
+static bool emulate_xsetbv(struct vcpu *v, struct cpu_regs *regs, struct insn *in)
+{
+    if (in->opsize16)
+        return false;
+    if (!(v->cr4 & CR4_OSXSAVE)) {
+        regs->vector = VEC_UD;          /* bounced (or fatal) like a real #UD */
+        regs->error_code = 0;
+        pv_guest_trap(regs);
+        return true;
+    }
+    uint64_t val = ((regs->rdx & 0xffffffffUL) << 32) | (regs->rax & 0xffffffffUL);
+    if (!v->kernel_mode || fpu_set_xcr(v, (uint32_t)regs->rcx, val))
+        return false;                   /* the #GP(0) goes to the guest */
+    regs->rip += in->pos + 3;
+    return true;
 }
 
 /* ---- port I/O (ref 8.4): a domU reads all-ones and writes nothing; a
@@ -250,6 +276,10 @@ bool pv_emulate_gp(struct vcpu *v, struct cpu_regs *regs)
         case 0x20: return emulate_mov_cr(v, regs, &in, false) && (regs->rip += in.pos + 3, true);
         case 0x22: return emulate_mov_cr(v, regs, &in, true) && (regs->rip += in.pos + 3, true);
         case 0x09: done = v->kernel_mode; break;                    /* wbinvd: ignored */
+        case 0x01:
+            if (in.pos + 2 < in.len && in.b[in.pos + 2] == 0xd1)
+                return emulate_xsetbv(v, regs, &in);
+            return false;
         default: return false;
         }
         if (done)

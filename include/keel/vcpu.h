@@ -49,7 +49,7 @@ struct vcpu {
     unsigned ldt_ents;                  /*   and entries (0: no LDT) */
     mfn_t ldt_frames[16];               /* the frames under it (SEG_DESC typed) */
     uint64_t ldt_gen;                   /* names this LDT for the CPUs' LDT areas */
-    uint8_t fpu[512] __aligned(16);     /* FXSAVE image: x87, MMX, SSE */
+    struct fpu_state *fpu;              /* FPU/SSE/AVX state and XCR0 (keel/fpu.h) */
 };
 
 struct vcpu *vcpu_create(struct domain *d, unsigned id, unsigned processor);

@@ -50,25 +50,38 @@ done
 # Two guests at once: dom0 and an unprivileged domain from the second boot
 # module share the machine; both must pass and both domains must be
 # destroyed with all their memory returned (no reference left behind).
-if [ $# -eq 0 ] && [ -f build/guests/exceptions.elf ] && [ -f build/guests/console.elf ]; then
-    log=build/guests/logs/pair.keel.log
+#   run_pair LABEL SMP DOM0_NAME DOMU_NAME
+run_pair() {
+    local label=$1 smp=$2 n0=$3 n1=$4
+    local log=build/guests/logs/$label.keel.log
     rm -f "$log"
-    timeout "$T" qemu-system-x86_64 -accel tcg -cpu max -m 512 -smp 2 -nographic -no-reboot \
+    timeout "$T" qemu-system-x86_64 -accel tcg -cpu max -m 512 -smp "$smp" -nographic -no-reboot \
         -display none -net none -monitor none -serial "file:$log" -kernel build/keel.elf \
         -append "console=com1 domu=1:second:32M" \
-        -initrd "build/guests/exceptions.elf,build/guests/console.elf" </dev/null >/dev/null 2>&1
-    rc=$?
-    why=""
+        -initrd "build/guests/$n0.elf,build/guests/$n1.elf" </dev/null >/dev/null 2>&1
+    local rc=$?
+    local why=""
     [ "$rc" -eq 0 ] || why="QEMU ended with status $rc"
-    grep -aq "(d0) keel-test: exceptions: PASS" "$log" || why="$why; dom0 did not pass"
-    grep -aq "(d1) keel-test: console: PASS" "$log" || why="$why; the domU did not pass"
+    grep -aq "(d0) keel-test: $n0: PASS" "$log" || why="$why; dom0 did not pass"
+    grep -aq "(d1) keel-test: $n1: PASS" "$log" || why="$why; the domU did not pass"
     [ "$(grep -ac "destroyed, .* KiB returned" "$log")" -eq 2 ] || why="$why; not both domains destroyed"
     grep -aq "released by force" "$log" && why="$why; references leaked"
     if [ -z "$why" ]; then
-        echo "PASS pair (dom0 + domU)"; pass=$((pass + 1))
+        echo "PASS $label (dom0 $n0 + domU $n1)"; pass=$((pass + 1))
     else
-        echo "FAIL pair (dom0 + domU):${why#;} (log: $log)"; fail=$((fail + 1))
+        echo "FAIL $label (dom0 $n0 + domU $n1):${why#;} (log: $log)"; fail=$((fail + 1))
     fi
+}
+if [ $# -eq 0 ] && [ -f build/guests/exceptions.elf ] && [ -f build/guests/console.elf ]; then
+    run_pair pair 2 exceptions console
+fi
+# FPU/SSE/AVX state with another domain using the FPU on the same CPU: the
+# fpu test as dom0 and as domU on one CPU (each with its own register
+# values); also run by `run-keel.sh fpu`.
+want_fpu_pair=$([ $# -eq 0 ] && echo 1)
+for a in "$@"; do case $a in fpu|*/fpu.elf) want_fpu_pair=1;; esac; done
+if [ -n "$want_fpu_pair" ] && [ -f build/guests/fpu.elf ]; then
+    run_pair fpu-pair 1 fpu fpu
 fi
 echo "keel-guests: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
