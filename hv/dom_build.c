@@ -277,15 +277,14 @@ int pv_build_domain(const struct pv_build_req *r, struct domain **out)
                 break;
             }
         } else {
-            rc = pv_vcpu_set_base(v, d->vcpu[0]->cr3_kernel, false);
-            if (rc)
-                break;
+            continue;                   /* others wait for VCPUOP_initialise and up */
         }
         v->regs.rip = img.entry;
         v->regs.rsp = lay.stack_top;
         v->regs.rsi = lay.start_info.va;
         v->kernel_sp = lay.stack_top;
-        v->online = i == 0;             /* others wait for VCPUOP_up */
+        v->initialised = true;
+        v->online = true;
     }
     kfree(b.p2m);
     if (rc) {

@@ -10,6 +10,9 @@
 #include <keel/string.h>
 #include <keel/vcpu.h>
 #include <keel/pv_glue.h>
+#include <keel/sched.h>
+
+static void domain_teardown_now(struct domain *d);
 
 static struct domain *domains[MAX_DOMAINS];
 static spinlock_t domains_lock = SPINLOCK_INIT;
@@ -93,13 +96,53 @@ int domain_alloc_frames(struct domain *d, unsigned order, mfn_t *mfn)
     return 0;
 }
 
+/* Every CPU that runs or queues one of d's vCPUs looks again (the
+ * domain stopped or paused); a domain with nothing active is torn down
+ * at once. */
+static void kick_vcpus(struct domain *d)
+{
+    for (unsigned i = 0; i < d->nr_vcpus; i++)
+        if (d->vcpu[i] && d->vcpu[i]->sched_state != VCPU_OFF)
+            sched_kick(d->vcpu[i]);
+}
+
+static void domain_stopping(struct domain *d)
+{
+    kick_vcpus(d);
+    if (__atomic_load_n(&d->nr_active, __ATOMIC_SEQ_CST) == 0 &&
+        !__atomic_exchange_n(&d->torn_down, true, __ATOMIC_SEQ_CST))
+        domain_teardown_now(d);
+}
+
 void domain_shutdown(struct domain *d, unsigned reason)
 {
     if (d->state == DOMAIN_SHUTDOWN || d->state == DOMAIN_CRASHED)
         return;
-    d->state = DOMAIN_SHUTDOWN;
     d->shutdown_code = reason;
+    __atomic_store_n(&d->state, DOMAIN_SHUTDOWN, __ATOMIC_SEQ_CST);   /* vs. sched's went_off */
     log_info("domain %u ('%s'): shut down, reason %u\n", d->id, d->name, reason);
+    domain_stopping(d);
+}
+
+/* Paused: no vCPU of d runs until domain_unpause (life cycle, issue 3). */
+void domain_pause(struct domain *d)
+{
+    if (d->state != DOMAIN_RUNNING)
+        return;
+    d->state = DOMAIN_PAUSED;
+    log_info("domain %u ('%s'): paused\n", d->id, d->name);
+    kick_vcpus(d);
+}
+
+void domain_unpause(struct domain *d)
+{
+    if (d->state != DOMAIN_PAUSED)
+        return;
+    d->state = DOMAIN_RUNNING;
+    log_info("domain %u ('%s'): unpaused\n", d->id, d->name);
+    for (unsigned i = 0; i < d->nr_vcpus; i++)
+        if (d->vcpu[i])
+            sched_wake(d->vcpu[i]);
 }
 
 void domain_crash(struct domain *d, const char *fmt, ...)
@@ -111,8 +154,9 @@ void domain_crash(struct domain *d, const char *fmt, ...)
     va_end(ap);
     if (d->state == DOMAIN_CRASHED)
         return;
-    d->state = DOMAIN_CRASHED;
+    __atomic_store_n(&d->state, DOMAIN_CRASHED, __ATOMIC_SEQ_CST);
     log_err("domain %u ('%s'): crashed: %s\n", d->id, d->name, why);
+    domain_stopping(d);
 }
 
 void domain_destroy(struct domain *d)
@@ -137,14 +181,15 @@ void domain_destroy(struct domain *d)
     kfree(d);
 }
 
-void domain_vcpu_stopped(struct vcpu *v)
+/* The scheduler saw the last active vCPU of the stopped domain d go off. */
+void domain_teardown(struct domain *d)
 {
-    struct domain *d = v->d;
-    if (d->state == DOMAIN_RUNNING)
-        return;                         /* paused, not stopped */
-    for (unsigned i = 0; i < d->nr_vcpus; i++)
-        if (d->vcpu[i] && d->vcpu[i]->running)
-            return;
+    if (!__atomic_exchange_n(&d->torn_down, true, __ATOMIC_SEQ_CST))
+        domain_teardown_now(d);
+}
+
+static void domain_teardown_now(struct domain *d)
+{
     if (d->console_len)
         log_info("(d%u) %.*s\n", d->id, (int)d->console_len, d->console_line);
     for (unsigned i = 0; i < d->nr_vcpus; i++)

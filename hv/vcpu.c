@@ -50,13 +50,21 @@ void vcpu_destroy(struct vcpu *v)
 {
     pv_release_gdt(v);
     pv_release_ldt(v);
-    uint64_t f = spin_lock_irqsave(&v->d->lock);
+    uint64_t f = domain_lock(v->d);
     pv_vcpu_set_base(v, 0, false);      /* drop its page-table references */
     pv_vcpu_set_base(v, 0, true);
-    spin_unlock_irqrestore(&v->d->lock, f);
+    if (v->vcpu_info_mfn) {             /* register_vcpu_info's frame */
+        struct pv_mm_ctx ctx;
+        pv_mm_ctx_init(&ctx, v->d);
+        pv_put_type(&ctx, v->vcpu_info_mfn);
+        v->vcpu_info_mfn = 0;
+    }
+    domain_unlock(v->d, f);
     for_each_online_cpu(cpu)            /* a new vCPU may reuse this address */
-        if (cpu_percpu[cpu]->last_vcpu == v)
+        if (cpu_percpu[cpu]->last_vcpu == v) {
             cpu_percpu[cpu]->last_vcpu = NULL;
+            cpu_percpu[cpu]->last_dom = NULL;
+        }
     /* (pv_release_gdt already emptied every GDT area showing v's frames.) */
     v->d->vcpu[v->id] = NULL;
     fpu_free(v);
@@ -67,5 +75,5 @@ void vcpu_start(struct vcpu *v)
 {
     v->online = true;
     pv_time_update(v);
-    sched_enqueue(v);
+    sched_wake(v);
 }

@@ -23,6 +23,7 @@ static long set_callback(struct vcpu *v, unsigned type, unsigned flags, uint64_t
         return 0;
     case CALLBACKTYPE_failsafe:
         v->failsafe_callback = address;
+        v->failsafe_masks_events = flags & CALLBACKF_mask_events;
         return 0;
     case CALLBACKTYPE_syscall:
         v->syscall_callback = address;

@@ -25,25 +25,28 @@ static bool dr7_ok(uint64_t v)
     return true;
 }
 
-DECLARE_HYPERCALL(set_debugreg)
+/* One debug register of v (set_debugreg, VCPUOP_initialise); loaded at
+ * once when v runs here. */
+long pv_set_debugreg(struct vcpu *v, unsigned reg, uint64_t value)
 {
-    (void)regs, (void)a3, (void)a4, (void)a5;
-    switch (a1) {
+    bool here = v == current_vcpu();
+    switch (reg) {
     case 0: case 1: case 2: case 3:
-        if (!guest_range_ok(a2, 8))     /* never a hypervisor address */
+        if (!guest_range_ok(value, 8))  /* never a hypervisor address */
             return -EPERM;
-        v->dr[a1] = a2;
-        if (v->dr[7] & 0xff)
+        v->dr[reg] = value;
+        if (here && (v->dr[7] & 0xff))
             load_debug_regs(v);
         return 0;
     case 6:
-        v->dr[6] = (a2 & 0xe00f) | 0xffff0ff0;
+        v->dr[6] = (value & 0xe00f) | 0xffff0ff0;
         return 0;
     case 7:
-        if (!dr7_ok(a2))
+        if (!dr7_ok(value))
             return -EPERM;
-        v->dr[7] = (a2 & 0xffff23ff) | 0x400;
-        /* Takes effect now (the vCPU is running on this CPU). */
+        v->dr[7] = (value & 0xffff23ff) | 0x400;
+        if (!here)
+            return 0;
         if (v->dr[7] & 0xff)
             load_debug_regs(v);
         else
@@ -52,6 +55,12 @@ DECLARE_HYPERCALL(set_debugreg)
     default:
         return -EINVAL;
     }
+}
+
+DECLARE_HYPERCALL(set_debugreg)
+{
+    (void)regs, (void)a3, (void)a4, (void)a5;
+    return a1 > 7 ? -EINVAL : pv_set_debugreg(v, (unsigned)a1, a2);
 }
 
 DECLARE_HYPERCALL(get_debugreg)

@@ -93,7 +93,7 @@ DECLARE_HYPERCALL(mmu_update)
     if ((rc = batch_start(v, a2, a3, a4, &b)))
         return rc;
     pv_mm_ctx_init(&ctx, d);
-    uint64_t f = spin_lock_irqsave(&d->lock);
+    uint64_t f = domain_lock(d);
     for (i = 0; i < b.limit; i++) {
         struct mmu_update u;
         if (copy_from_guest(&u, a1 + i * sizeof(u), sizeof(u))) {
@@ -123,23 +123,51 @@ DECLARE_HYPERCALL(mmu_update)
         if (rc)
             break;
     }
-    spin_unlock_irqrestore(&d->lock, f);
+    domain_unlock(d, f);
     flush_tlb_local_all();
     return batch_end(regs, __HYPERVISOR_mmu_update, a1, sizeof(struct mmu_update), a3, &b, i, rc);
 }
 
-static void flush_as_asked(uint64_t flags, uint64_t va)
+/* Reads the guest's vCPU bitmap for a *_MULTI flush (ref 5.4/5.5). */
+static long read_vcpu_mask(struct vcpu *v, uint64_t ptr, uint64_t mask[MAX_VCPUS_PER_DOMAIN / 64])
 {
-    switch (flags & UVMF_FLUSHTYPE_MASK) {
-    case UVMF_INVLPG:
-        invlpg(va);
-        break;
-    case UVMF_TLB_FLUSH:
-        flush_tlb_local_all();
-        break;
-    default:
-        break;
+    memset(mask, 0, MAX_VCPUS_PER_DOMAIN / 8);
+    size_t words = (v->d->nr_vcpus + 63) / 64;
+    return copy_from_guest(mask, ptr, words * 8) ? -EFAULT : 0;
+}
+
+/* A flush of the whole TLB or of one address: here (LOCAL), on the CPUs
+ * of the vCPUs in a guest bitmap (MULTI), or wherever the domain's
+ * translations may be cached (ALL). */
+enum flush_scope { FLUSH_LOCAL, FLUSH_MULTI, FLUSH_ALL };
+
+static long flush_tlbs(struct vcpu *v, enum flush_scope scope, uint64_t mask_ptr, bool all, uint64_t va)
+{
+    uint64_t mask[MAX_VCPUS_PER_DOMAIN / 64];
+    if (!all && !guest_range_ok(va, 1))
+        return -EINVAL;
+    if (scope == FLUSH_LOCAL) {
+        if (all)
+            flush_tlb_local_all();
+        else
+            invlpg(va);
+        return 0;
     }
+    if (scope == FLUSH_MULTI && read_vcpu_mask(v, mask_ptr, mask))
+        return -EFAULT;
+    pv_flush_domain_tlbs(v->d, scope == FLUSH_MULTI ? mask : NULL, all, va);
+    return 0;
+}
+
+/* update_va_mapping's flags: flush type in bits 0-1; bit 2 ALL; any other
+ * upper bits are the address of a vCPU bitmap (MULTI), none is LOCAL. */
+static long flush_as_asked(struct vcpu *v, uint64_t flags, uint64_t va)
+{
+    uint64_t type = flags & UVMF_FLUSHTYPE_MASK, target = flags & ~UVMF_FLUSHTYPE_MASK;
+    if (type == UVMF_NONE)
+        return 0;
+    enum flush_scope scope = target == 0 ? FLUSH_LOCAL : target == UVMF_ALL ? FLUSH_ALL : FLUSH_MULTI;
+    return flush_tlbs(v, scope, target, type == UVMF_TLB_FLUSH, va);
 }
 
 DECLARE_HYPERCALL(update_va_mapping)
@@ -147,12 +175,15 @@ DECLARE_HYPERCALL(update_va_mapping)
     (void)regs, (void)a4, (void)a5;
     struct pv_mm_ctx ctx;
     pv_mm_ctx_init(&ctx, v->d);
-    uint64_t f = spin_lock_irqsave(&v->d->lock);
+    uint64_t f = domain_lock(v->d);
     long rc = pv_update_va_mapping(&ctx, v->cr3_kernel, a1, a2);
-    spin_unlock_irqrestore(&v->d->lock, f);
-    /* Any entry change may leave a stale translation of va. */
-    flush_as_asked(rc ? UVMF_NONE : (a3 & UVMF_FLUSHTYPE_MASK) ? a3 : UVMF_INVLPG, a1);
-    return rc;
+    domain_unlock(v->d, f);
+    if (rc)
+        return rc;
+    /* This CPU drops va's old translation even if the guest asked for no
+     * flush (it may hold a global one); others only when asked. */
+    invlpg(a1);
+    return flush_as_asked(v, a3, a1);
 }
 
 static long mmuext_one(struct vcpu *v, struct pv_mm_ctx *ctx, const struct mmuext_op *op)
@@ -174,17 +205,17 @@ static long mmuext_one(struct vcpu *v, struct pv_mm_ctx *ctx, const struct mmuex
     case MMUEXT_NEW_USER_BASEPTR:
         return pv_vcpu_set_base(v, op->arg1.mfn, true);
     case MMUEXT_TLB_FLUSH_LOCAL:
-    case MMUEXT_TLB_FLUSH_MULTI:
+        return flush_tlbs(v, FLUSH_LOCAL, 0, true, 0);
+    case MMUEXT_TLB_FLUSH_MULTI:        /* an unreadable bitmap: -EINVAL here (Xen) */
+        return flush_tlbs(v, FLUSH_MULTI, op->arg2.vcpumask, true, 0) ? -EINVAL : 0;
     case MMUEXT_TLB_FLUSH_ALL:
-        flush_tlb_local_all();          /* one vCPU per domain runs at a time so far */
-        return 0;
+        return flush_tlbs(v, FLUSH_ALL, 0, true, 0);
     case MMUEXT_INVLPG_LOCAL:
+        return flush_tlbs(v, FLUSH_LOCAL, 0, false, op->arg1.linear_addr);
     case MMUEXT_INVLPG_MULTI:
+        return flush_tlbs(v, FLUSH_MULTI, op->arg2.vcpumask, false, op->arg1.linear_addr) ? -EINVAL : 0;
     case MMUEXT_INVLPG_ALL:
-        if (!guest_range_ok(op->arg1.linear_addr, 1))
-            return -EINVAL;
-        invlpg(op->arg1.linear_addr);
-        return 0;
+        return flush_tlbs(v, FLUSH_ALL, 0, false, op->arg1.linear_addr);
     case MMUEXT_SET_LDT:
         return pv_set_ldt(v, op->arg1.linear_addr, op->arg2.nr_ents);
     case MMUEXT_CLEAR_PAGE:
@@ -226,9 +257,9 @@ DECLARE_HYPERCALL(mmuext_op)
             rc = -EFAULT;
             break;
         }
-        uint64_t f = spin_lock_irqsave(&d->lock);
+        uint64_t f = domain_lock(d);
         rc = mmuext_one(v, &ctx, &op);
-        spin_unlock_irqrestore(&d->lock, f);
+        domain_unlock(d, f);
         if (rc)
             break;
     }

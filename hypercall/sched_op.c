@@ -4,6 +4,7 @@
 #include <keel/domain.h>
 #include <keel/errno.h>
 #include <keel/guest_access.h>
+#include <keel/sched.h>
 #include <keel/vcpu.h>
 
 #define SCHEDOP_yield           0
@@ -27,6 +28,8 @@ DECLARE_HYPERCALL(sched_op)
 
     switch ((int)a1) {
     case SCHEDOP_yield:
+        sched_yield();                  /* the switch happens on the way out */
+        return 0;
     case SCHEDOP_block:
         return 0;
     case SCHEDOP_shutdown:

@@ -24,6 +24,7 @@ static const struct hypercall_def hypercall_table[NR_HYPERCALLS] = {
     [18] = { "console_io",       do_console_io,       false },
     [21] = { "vm_assist",        do_vm_assist,        false },
     [23] = { "iret",             do_iret,             false },
+    [24] = { "vcpu_op",          do_vcpu_op,          false },
     [25] = { "set_segment_base", do_set_segment_base, false },
     [26] = { "mmuext_op",        do_mmuext_op,        false },
     [29] = { "sched_op",         do_sched_op,         false },

@@ -47,7 +47,10 @@ DECLARE_HYPERCALL(set_segment_base)
         else
             wrmsr(MSR_KERNEL_GS_BASE, a2);
         return 0;
+    case SEGBASE_GS_USER_SEL:
+        pv_load_user_gs_selector(v, (uint16_t)a2);
+        return 0;
     default:
-        return hypercall_unimplemented(v, 25, "set_segment_base", a1);
+        return -EINVAL;
     }
 }

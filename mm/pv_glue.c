@@ -47,10 +47,48 @@ static int ctx_check_desc(void *c, const uint64_t *page)
     return pv_desc_page_check(page);
 }
 
+struct flush_req {
+    bool all;                           /* whole TLB, or just va */
+    vaddr_t va;
+};
+
+static void flush_req_ipi(void *arg)
+{
+    const struct flush_req *r = arg;
+    if (r->all)
+        flush_tlb_local_all();
+    else
+        invlpg(r->va);
+}
+
+/* TLB shootdown for domain d: every CPU whose TLB may hold d's
+ * translations (it ran d's vCPU last: switching vCPUs flushes the whole
+ * TLB), or only those whose vCPU of d is in the bitmap `vcpus`. Waits
+ * until each CPU has flushed. */
+void pv_flush_domain_tlbs(struct domain *d, const uint64_t *vcpus, bool all, vaddr_t va)
+{
+    struct flush_req r = { all, va };
+    for_each_online_cpu(cpu) {
+        struct percpu *pc = cpu_percpu[cpu];
+        if (READ_ONCE(pc->last_dom) != d)
+            continue;
+        unsigned id = READ_ONCE(pc->last_vcpu_id);
+        if (vcpus && (id >= MAX_VCPUS_PER_DOMAIN || !((vcpus[id / 64] >> (id % 64)) & 1)))
+            continue;
+        smp_call_on_cpu(cpu, flush_req_ipi, &r, true);
+    }
+}
+
+/* A frame lost a mapping before changing type or owner: no CPU may keep a
+ * stale translation of it. Only the owner's CPUs can have one, unless the
+ * mapping was another domain's (then every CPU is flushed). */
 static void ctx_flush_stale(void *c, mfn_t mfn)
 {
-    (void)c, (void)mfn;
-    flush_tlb_all_cpus();
+    struct domain *d = c;
+    if (frame_table[mfn].owner == d->id)
+        pv_flush_domain_tlbs(d, NULL, true, 0);
+    else
+        flush_tlb_all_cpus();
 }
 
 void pv_mm_ctx_init(struct pv_mm_ctx *ctx, struct domain *d)

@@ -8,7 +8,7 @@ void idle_loop(void)
 {
     for (;;) {
         irq_disable();
-        struct vcpu *v = sched_dequeue();
+        struct vcpu *v = sched_pick_next();
         if (v)
             pv_enter_guest(v);
         cpu_safe_halt();

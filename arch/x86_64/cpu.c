@@ -63,6 +63,9 @@ static void gdt_load(struct seg_desc *gdt)
         "movl %%eax, %%gs\n\t"
         : : "m"(p), "i"(HYPERVISOR_CS), "i"(HYPERVISOR_DS) : "rax", "memory");
     __asm__ __volatile__("ltr %w0" : : "r"(TSS_SEL));
+    /* No LDT until a guest installs one: the reset LDTR (base 0, limit
+     * 0xffff) would let guest-controlled memory act as descriptors. */
+    __asm__ __volatile__("lldt %w0" : : "r"(0));
 }
 
 static void tss_setup(struct tss64 *tss, vaddr_t block)

@@ -100,12 +100,12 @@ static uint8_t *vcpu_info_bytes(struct vcpu *v)
     return v->vcpu_info;
 }
 
-static bool events_masked(struct vcpu *v)
+bool pv_events_masked(struct vcpu *v)
 {
     return vcpu_info_bytes(v) ? vcpu_info_bytes(v)[1] : true;
 }
 
-static void set_events_masked(struct vcpu *v, bool masked)
+void pv_set_events_masked(struct vcpu *v, bool masked)
 {
     if (vcpu_info_bytes(v))
         WRITE_ONCE(vcpu_info_bytes(v)[1], masked ? 1 : 0);
@@ -115,12 +115,9 @@ static void set_events_masked(struct vcpu *v, bool masked)
 
 void reset_stack_and_call(void (*fn)(void *), void *arg) __noreturn;
 
-static void load_guest_context(struct vcpu *v)
+static void load_guest_page_tables(struct vcpu *v)
 {
     write_cr3((v->kernel_mode ? v->cr3_kernel : v->cr3_user) << PAGE_SHIFT);
-    wrmsr(MSR_FS_BASE, v->fs_base);
-    wrmsr(MSR_GS_BASE, v->kernel_mode ? v->gs_base_kernel : v->gs_base_user);
-    wrmsr(MSR_KERNEL_GS_BASE, v->kernel_mode ? v->gs_base_user : v->gs_base_kernel);
 }
 
 /* A data breakpoint the guest set can fire when Keel touches the watched
@@ -153,17 +150,19 @@ void pv_switch_to(struct vcpu *next, struct cpu_regs *regs)
 {
     struct percpu *pc = this_cpu();
     get_cpu_info()->current = next;
-    next->running = true;
     *regs = next->regs;
-    load_guest_context(next);
+    load_guest_page_tables(next);
     /* Guest user pages are global (ref 3.4), so a CR3 load keeps them:
      * another vCPU's page tables need a full flush. */
     if (pc->last_vcpu != next) {
         flush_tlb_local_all();
         pc->last_vcpu = next;
+        WRITE_ONCE(pc->last_vcpu_id, next->id);
+        WRITE_ONCE(pc->last_dom, next->d);
     }
     pv_load_gdt(next);
     pv_load_ldt(next);
+    pv_load_segments(next, regs);       /* needs its GDT and LDT */
     fpu_restore(next);
     load_debug_regs(next);
 }
@@ -172,10 +171,10 @@ void pv_switch_to(struct vcpu *next, struct cpu_regs *regs)
 void pv_switch_from(struct vcpu *prev, const struct cpu_regs *regs)
 {
     prev->regs = *regs;
+    pv_save_segments(prev);
     fpu_save(prev);
     if (prev->dr[7] & 0xff)
         __asm__ __volatile__("mov %0, %%dr7" : : "r"(0x400UL));
-    prev->running = false;
 }
 
 static void enter_on_clean_stack(void *arg)
@@ -198,8 +197,9 @@ static void idle_on_clean_stack(void *arg)
     idle_loop();
 }
 
-/* The vCPU on this CPU stops for good: its domain shut down or crashed.
- * The last vCPU to stop destroys the domain and returns its memory. */
+/* The vCPU on this CPU leaves it for the idle loop: it went offline or
+ * its domain paused, shut down or crashed (requeued if it may still run).
+ * The last active vCPU of a dying domain tears the domain down. */
 void pv_leave_to_idle(void)
 {
     struct cpu_info *ci = get_cpu_info();
@@ -209,7 +209,8 @@ void pv_leave_to_idle(void)
     ci->current = NULL;
     if (v) {
         pv_switch_from(v, guest_regs());
-        domain_vcpu_stopped(v);
+        if (sched_put_prev(v))
+            domain_teardown(v->d);
     }
     reset_stack_and_call(idle_on_clean_stack, NULL);
 }
@@ -226,18 +227,15 @@ void pv_bad_return(void)
     pv_leave_to_idle();
 }
 
-static void check_still_running(struct vcpu *v)
-{
-    if (v->d->state != DOMAIN_RUNNING)
-        pv_leave_to_idle();
-}
-
 /* ---- kernel/user mode switching (ref 3.4) ---- */
 
-static void toggle_guest_mode(struct vcpu *v)
+/* Kernel and user GS bases trade places (SWAPGS: Keel never uses GS
+ * itself); FS and its base are shared by both modes. */
+void pv_toggle_guest_mode(struct vcpu *v)
 {
     v->kernel_mode = !v->kernel_mode;
-    load_guest_context(v);
+    load_guest_page_tables(v);
+    __asm__ __volatile__("swapgs" ::: "memory");
 }
 
 /* ---- bouncing into the guest kernel (ref 3.5) ---- */
@@ -254,10 +252,10 @@ void pv_bounce_to(struct vcpu *v, struct cpu_regs *regs, uint64_t handler,
         cs &= ~3UL;                     /* interrupted kernel context */
     } else {
         sp = v->kernel_sp;
-        toggle_guest_mode(v);
+        pv_toggle_guest_mode(v);
     }
     sp &= ~15UL;
-    bool was_masked = events_masked(v);
+    bool was_masked = pv_events_masked(v);
     uint64_t rflags = (regs->rflags & ~RFLAGS_IF) | (was_masked ? 0 : RFLAGS_IF);
     /* Lowest address first: RCX, R11, [error], RIP, CS|mask<<32, RFLAGS, RSP, SS. */
     frame[n++] = regs->rcx;
@@ -275,7 +273,7 @@ void pv_bounce_to(struct vcpu *v, struct cpu_regs *regs, uint64_t handler,
         pv_leave_to_idle();
     }
     if (mask_events)
-        set_events_masked(v, true);
+        pv_set_events_masked(v, true);
     regs->rsp = sp;
     regs->rip = handler;
     regs->cs = FLAT_RING3_CS64;
@@ -313,6 +311,12 @@ void pv_guest_trap(struct cpu_regs *regs)
         return;
     if (vec == VEC_UD && pv_emulate_ud(v, regs))
         return;
+    if (vec == VEC_NM && v->fpu_ts) {
+        /* The guest's #NM handler finds TS clear, as under Xen, whose
+         * PV guests never clear it themselves (ref 5.7). */
+        v->fpu_ts = false;
+        write_cr0(read_cr0() & ~CR0_TS);
+    }
     const struct pv_trap *t = &v->traps[vec];
     if (!t->address) {
         domain_crash(v->d, "%s (vector %u, error %lx) at rip %lx rsp %lx%s with no trap handler",
@@ -344,7 +348,9 @@ void pv_syscall(struct cpu_regs *regs)
         return;
     }
     hypercall_dispatch(v, regs);
-    check_still_running(v);
+    if (!vcpu_runnable(v))
+        this_cpu()->need_resched = true;    /* went offline, paused or stopped */
+    sched_maybe_switch(regs);
 }
 
 /* ---- iret hypercall (ref 3.7): the frame is at the guest's RSP ---- */
@@ -362,7 +368,7 @@ long pv_iret(struct vcpu *v, struct cpu_regs *regs)
             domain_crash(v->d, "iret to user mode without a user page table");
             pv_leave_to_idle();
         }
-        toggle_guest_mode(v);
+        pv_toggle_guest_mode(v);
     }
     regs->rip = f.rip;
     regs->rsp = f.rsp;
@@ -370,7 +376,7 @@ long pv_iret(struct vcpu *v, struct cpu_regs *regs)
     regs->ss = f.ss | 3;
     /* Arithmetic/control flags the guest may set; IOPL and VM never; real IF always. */
     regs->rflags = (f.rflags & 0x0000000000040dd5UL) | RFLAGS_IF | 2;
-    set_events_masked(v, !(f.rflags & RFLAGS_IF));
+    pv_set_events_masked(v, !(f.rflags & RFLAGS_IF));
     regs->rax = f.rax;
     if (!(f.flags & VGCF_IN_SYSCALL)) {
         regs->r11 = f.r11;

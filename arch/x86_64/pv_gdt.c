@@ -64,15 +64,25 @@ long pv_set_gdt(struct vcpu *v, uint64_t list, uint64_t entries)
 {
     mfn_t frames[FIRST_RESERVED_GDT_PAGE];
     unsigned n = (unsigned)((entries + 511) / 512);
-    struct pv_mm_ctx ctx;
-    long rc = 0;
 
     if (entries > FIRST_RESERVED_GDT_ENTRY)
         return -EINVAL;
     if (n && copy_from_guest(frames, list, n * sizeof(frames[0])))
         return -EFAULT;
+    return pv_set_gdt_frames(v, frames, entries);
+}
+
+/* The GDT frames already copied in (set_gdt, VCPUOP_initialise). */
+long pv_set_gdt_frames(struct vcpu *v, const mfn_t *frames, uint64_t entries)
+{
+    unsigned n = (unsigned)((entries + 511) / 512);
+    struct pv_mm_ctx ctx;
+    long rc = 0;
+
+    if (entries > FIRST_RESERVED_GDT_ENTRY)
+        return -EINVAL;
     pv_mm_ctx_init(&ctx, v->d);
-    uint64_t f = spin_lock_irqsave(&v->d->lock);
+    uint64_t f = domain_lock(v->d);
     unsigned got;
     for (got = 0; got < n; got++) {
         rc = pv_get_type(&ctx, frames[got], PV_TYPE_SEG_DESC);
@@ -89,7 +99,7 @@ long pv_set_gdt(struct vcpu *v, uint64_t list, uint64_t entries)
             v->gdt_frames[i] = frames[i];
         v->gdt_ents = (unsigned)entries;
     }
-    spin_unlock_irqrestore(&v->d->lock, f);
+    domain_unlock(v->d, f);
     if (!rc && current_vcpu() == v) {
         this_cpu()->gdt_vcpu = NULL;
         pv_load_gdt(v);
@@ -109,7 +119,7 @@ long pv_update_descriptor(struct vcpu *v, uint64_t maddr, uint64_t desc)
     if (pv_desc_check(desc, &stored))
         return -EINVAL;
     pv_mm_ctx_init(&ctx, v->d);
-    uint64_t f = spin_lock_irqsave(&v->d->lock);
+    uint64_t f = domain_lock(v->d);
     long rc = 0;
     if (!pv_frame_owned(&ctx, mfn))
         rc = -EPERM;
@@ -120,7 +130,7 @@ long pv_update_descriptor(struct vcpu *v, uint64_t maddr, uint64_t desc)
         ((uint64_t *)mfn_to_virt(mfn))[(maddr & (PAGE_SIZE - 1)) / 8] = stored;
     else
         rc = -EINVAL;
-    spin_unlock_irqrestore(&v->d->lock, f);
+    domain_unlock(v->d, f);
     return rc;
 }
 
@@ -128,8 +138,8 @@ void pv_release_gdt(struct vcpu *v)
 {
     struct pv_mm_ctx ctx;
     pv_mm_ctx_init(&ctx, v->d);
-    uint64_t f = spin_lock_irqsave(&v->d->lock);
+    uint64_t f = domain_lock(v->d);
     if (v->gdt_ents)
         release_gdt(v, &ctx);
-    spin_unlock_irqrestore(&v->d->lock, f);
+    domain_unlock(v->d, f);
 }

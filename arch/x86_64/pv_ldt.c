@@ -197,7 +197,7 @@ void pv_release_ldt(struct vcpu *v)
 {
     struct pv_mm_ctx ctx;
     pv_mm_ctx_init(&ctx, v->d);
-    uint64_t f = spin_lock_irqsave(&v->d->lock);
+    uint64_t f = domain_lock(v->d);
     struct percpu *pc = this_cpu();
     if (v->ldt_ents && pc->ldt_gen == v->ldt_gen)
         show_no_ldt(pc);
@@ -205,5 +205,5 @@ void pv_release_ldt(struct vcpu *v)
     v->ldt_base = 0;
     v->ldt_ents = 0;
     v->ldt_gen = 0;
-    spin_unlock_irqrestore(&v->d->lock, f);
+    domain_unlock(v->d, f);
 }

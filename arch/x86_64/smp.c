@@ -33,7 +33,7 @@ struct call_slot {
 static struct call_slot call_slots[NR_CPUS];
 
 /* Runs the call waiting in this CPU's slot, if any. */
-static void serve_own_call(void)
+void smp_serve_calls(void)
 {
     struct call_slot *s = &call_slots[smp_processor_id()];
     void (*fn)(void *) = __atomic_exchange_n(&s->fn, NULL, __ATOMIC_ACQ_REL);
@@ -46,7 +46,7 @@ static void serve_own_call(void)
 static void call_function_irq(struct cpu_regs *regs, unsigned vector)
 {
     (void)regs, (void)vector;
-    serve_own_call();
+    smp_serve_calls();
 }
 
 static void stop_cpu_irq(struct cpu_regs *regs, unsigned vector)
@@ -75,7 +75,7 @@ int smp_call_on_cpu(unsigned cpu, void (*fn)(void *), void *data, bool wait)
     /* While waiting, serve calls aimed at us: two CPUs calling each other
      * with interrupts off must not wait for ever. */
     while (!spin_trylock(&s->lock)) {
-        serve_own_call();
+        smp_serve_calls();
         cpu_relax();
     }
     s->done = false;
@@ -84,12 +84,12 @@ int smp_call_on_cpu(unsigned cpu, void (*fn)(void *), void *data, bool wait)
     apic_send_ipi(cpu_percpu[cpu]->apic_id, VEC_CALL_FUNCTION);
     /* The slot is reused only after the target took the call. */
     while (!__atomic_load_n(&s->done, __ATOMIC_ACQUIRE) && s->fn) {
-        serve_own_call();
+        smp_serve_calls();
         cpu_relax();
     }
     if (wait)
         while (!__atomic_load_n(&s->done, __ATOMIC_ACQUIRE)) {
-            serve_own_call();
+            smp_serve_calls();
             cpu_relax();
         }
     spin_unlock(&s->lock);

@@ -4,6 +4,7 @@
 
 #include <keel/types.h>
 #include <keel/spinlock.h>
+#include <keel/smp.h>
 
 #define DOMID_FIRST_RESERVED    0x7ff0      /* DOMID_SELF and up are not domains */
 #define MAX_DOMAINS             256
@@ -42,6 +43,8 @@ struct domain {
 
     struct vcpu *vcpu[MAX_VCPUS_PER_DOMAIN];
     unsigned nr_vcpus;
+    unsigned nr_active;                 /* vCPUs queued or running (sched/runqueue.c) */
+    bool torn_down;                     /* teardown started (exactly once) */
     uint64_t enosys_logged[2];          /* hypercall numbers already reported */
     char console_line[160];             /* console_io output until a newline */
     unsigned console_len;
@@ -50,6 +53,25 @@ struct domain {
     /* Called after destruction (e.g. a self-test's verdict). */
     void (*on_destroy)(uint16_t id, enum domain_state state, unsigned shutdown_code);
 };
+
+/* The domain lock (page tables, descriptor frames) is taken with
+ * interrupts off and may be held across a TLB shootdown; while waiting
+ * for it a CPU serves cross-CPU calls, so the holder's shootdown to this
+ * CPU completes (no lock/IPI deadlock). */
+static inline uint64_t domain_lock(struct domain *d)
+{
+    uint64_t flags = irq_save();
+    while (!spin_trylock(&d->lock)) {
+        smp_serve_calls();
+        cpu_relax();
+    }
+    return flags;
+}
+
+static inline void domain_unlock(struct domain *d, uint64_t flags)
+{
+    spin_unlock_irqrestore(&d->lock, flags);
+}
 
 /* Creates a domain with the next free id (or `id` for dom0). */
 struct domain *domain_create(int id, const char *name, bool privileged, uint64_t max_pages);
@@ -63,7 +85,10 @@ void domain_crash(struct domain *d, const char *fmt, ...) __attribute__((format(
 struct domain *domain_by_id(uint16_t id);
 const char *domain_state_name(enum domain_state s);
 void domain_list(void);     /* debug key */
-/* A vCPU stopped for good; the last one destroys its domain. */
-void domain_vcpu_stopped(struct vcpu *v);
+/* No vCPU of the stopped domain d runs or is queued any more: its vCPUs
+ * and then the domain are destroyed (once). */
+void domain_teardown(struct domain *d);
+void domain_pause(struct domain *d);
+void domain_unpause(struct domain *d);
 
 #endif

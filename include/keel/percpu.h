@@ -14,6 +14,7 @@
 struct percpu;
 
 struct vcpu;
+struct domain;
 
 /* Offsets used by assembly: keep CPU_INFO_SCRATCH in sync (16). */
 struct cpu_info {
@@ -41,6 +42,8 @@ struct percpu {
     struct timer slice;
     volatile bool need_resched;
     struct vcpu *last_vcpu;             /* whose translations the TLB may hold */
+    struct domain *last_dom;            /* last_vcpu's domain and id, compared */
+    unsigned last_vcpu_id;              /*   without dereferencing (TLB shootdown) */
     struct vcpu *gdt_vcpu;              /* whose GDT frames the GDT area shows */
     vaddr_t ldt_area;                   /* PV_LDT_MAX_PAGES pages (pv_ldt.c), 0: none yet */
     uint64_t ldt_gen;                   /* which LDT it shows and LDTR holds (0: none) */

@@ -14,5 +14,8 @@ int pv_vcpu_set_base(struct vcpu *v, mfn_t new_l4, bool user);
 void pv_mm_relinquish(struct domain *d);
 void flush_tlb_local_all(void);
 void flush_tlb_all_cpus(void);
+/* Flush (all, or va) on the CPUs that may cache d's translations, limited
+ * to the vCPUs in the bitmap `vcpus` unless it is NULL. */
+void pv_flush_domain_tlbs(struct domain *d, const uint64_t *vcpus, bool all, vaddr_t va);
 
 #endif

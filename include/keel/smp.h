@@ -14,6 +14,9 @@ int smp_call_on_cpu(unsigned cpu, void (*fn)(void *), void *data, bool wait);
 /* Runs fn(data) on every other online CPU; with `wait`, returns after all
  * ran it, else once each has taken the call. */
 void smp_call_others(void (*fn)(void *), void *data, bool wait);
+/* Runs a cross-CPU call waiting for this CPU (for CPUs that spin with
+ * interrupts off, e.g. waiting for a domain lock). */
+void smp_serve_calls(void);
 void smp_init_ipis(void);
 
 #endif

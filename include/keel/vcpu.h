@@ -23,8 +23,9 @@ struct vcpu {
     struct domain *d;
     unsigned id;
     unsigned processor;                 /* pCPU it runs on */
-    bool online;
-    volatile bool running;
+    bool online;                        /* up (VCPUOP_up / built so) */
+    bool initialised;                   /* has a context (VCPUOP_initialise) */
+    enum { VCPU_OFF, VCPU_QUEUED, VCPU_RUNNING } sched_state;  /* under its CPU's rq_lock */
     struct vcpu *rq_next;               /* run queue link */
 
     struct cpu_regs regs;               /* saved while not running */
@@ -32,11 +33,14 @@ struct vcpu {
     mfn_t cr3_kernel, cr3_user;         /* L4 frames (0: none) */
     uint64_t kernel_ss, kernel_sp;      /* stack_switch */
     uint64_t fs_base, gs_base_kernel, gs_base_user;
+    uint16_t ds, es, fs, gs;            /* data selectors, kept while not running */
     struct pv_trap traps[PV_NR_TRAPS];
     uint64_t event_callback, failsafe_callback, syscall_callback;
     uint8_t syscall_flags;
+    bool failsafe_masks_events;         /* CALLBACKF_mask_events on the failsafe callback */
     uint64_t vm_assist;
     void *vcpu_info;                    /* hypervisor mapping of its vcpu_info */
+    mfn_t vcpu_info_mfn;                /* register_vcpu_info's frame (0: in shared_info) */
     uint64_t cr2;                       /* virtual CR2 */
     uint64_t cr4;                       /* virtual CR4 (ref 8.3) */
     bool fpu_ts;                        /* virtual CR0.TS (fpu_taskswitch) */
@@ -67,12 +71,22 @@ void pv_enter_guest(struct vcpu *v) __noreturn;
 void pv_switch_to(struct vcpu *next, struct cpu_regs *regs);
 void pv_switch_from(struct vcpu *prev, const struct cpu_regs *regs);
 void load_debug_regs(struct vcpu *v);
+long pv_set_debugreg(struct vcpu *v, unsigned reg, uint64_t value);
 bool pv_debug_trap_in_hypervisor(struct cpu_regs *regs);
 void pv_cpu_init(void);                 /* syscall MSRs and entry stub, per CPU */
 /* A trap from the guest (CPL 3): bounce it to the guest or crash it. */
 void pv_guest_trap(struct cpu_regs *regs);
 
 void pv_syscall(struct cpu_regs *regs);
+/* Virtual kernel/user mode switch: page tables and GS bases (ref 3.4). */
+void pv_toggle_guest_mode(struct vcpu *v);
+/* vcpu_info's evtchn_upcall_mask (events masked when no vcpu_info). */
+bool pv_events_masked(struct vcpu *v);
+void pv_set_events_masked(struct vcpu *v, bool masked);
+/* Data selectors and FS/GS bases (arch/x86_64/pv_segments.c). */
+void pv_save_segments(struct vcpu *v);
+void pv_load_segments(struct vcpu *v, struct cpu_regs *regs);
+void pv_load_user_gs_selector(struct vcpu *v, uint16_t sel);
 /* FPU/SSE state: saved when a vCPU leaves its CPU, restored when it comes
  * back (eagerly: Keel itself never touches these registers). */
 void fpu_init_state(struct vcpu *v);
@@ -80,6 +94,7 @@ void pv_time_update(struct vcpu *v);
 /* Guest GDTs (arch/x86_64/pv_gdt.c). */
 void pv_load_gdt(struct vcpu *v);
 long pv_set_gdt(struct vcpu *v, uint64_t frame_list, uint64_t entries);
+long pv_set_gdt_frames(struct vcpu *v, const mfn_t *frames, uint64_t entries);
 long pv_update_descriptor(struct vcpu *v, uint64_t maddr, uint64_t desc);
 void pv_release_gdt(struct vcpu *v);   /* vcpu_info.time from Keel's clock */
 /* Guest LDTs (arch/x86_64/pv_ldt.c). pv_set_ldt: the caller holds

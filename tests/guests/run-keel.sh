@@ -25,15 +25,64 @@ else
     done
 fi
 
+# Per-test machine shape from a "guest-run: smp=N vcpus=M" line in the
+# test's source (default: 2 CPUs, 1 vCPU, expect=pass; expect=crash: the
+# hypervisor must crash the domain, judged from its log).
+run_shape() {
+    local src="tests/guests/t_$1.c" line
+    smp=2 vcpus=1 expect=pass
+    line=$(grep -o 'guest-run:.*' "$src" 2>/dev/null | head -1)
+    for kv in ${line#guest-run:}; do
+        case $kv in smp=*) smp=${kv#smp=};; vcpus=*) vcpus=${kv#vcpus=};; expect=*) expect=${kv#expect=};; esac
+    done
+}
+
+# Two guests at once: dom0 and an unprivileged domain (the second boot
+# module, `domu=`) share the machine. run_pair DOM0 DOMU SMP: both must
+# pass, or the domU must be crashed by Keel with a reason when its source
+# says "guest-run: expect=crash"; both domains must be destroyed with all
+# their memory returned (no reference left behind).
+run_pair() {
+    local d0=$1 du=$2 smp=$3 log=build/guests/logs/pair-$1-$2.keel.log why=""
+    [ -f "build/guests/$d0.elf" ] && [ -f "build/guests/$du.elf" ] || {
+        echo "FAIL pair $d0 + $du: not built"; fail=$((fail + 1)); return; }
+    rm -f "$log"
+    timeout "$T" qemu-system-x86_64 -accel tcg -cpu max -m 512 -smp "$smp" -nographic -no-reboot \
+        -display none -net none -monitor none -serial "file:$log" -kernel build/keel.elf \
+        -append "console=com1 domu=1:$du:32M" \
+        -initrd "build/guests/$d0.elf,build/guests/$du.elf" </dev/null >/dev/null 2>&1
+    local rc=$?
+    [ "$rc" -eq 0 ] || why="QEMU ended with status $rc"
+    grep -aq "(d0) keel-test: $d0: PASS" "$log" || why="$why; dom0 ($d0) did not pass"
+    if grep -q 'guest-run:.*expect=crash' "tests/guests/t_$du.c"; then
+        grep -aq "domain 1 ('$du'): crashed: " "$log" || why="$why; the domU was not crashed"
+        grep -aq "keel-test: $du:" "$log" && why="$why; the domU printed a verdict"
+    else
+        grep -aq "(d1) keel-test: $du: PASS" "$log" || why="$why; the domU ($du) did not pass"
+    fi
+    [ "$(grep -ac "destroyed, .* KiB returned" "$log")" -eq 2 ] || why="$why; not both domains destroyed"
+    grep -aq "released by force" "$log" && why="$why; references leaked"
+    if [ -z "$why" ]; then
+        echo "PASS pair $d0 (dom0) + $du (domU), $smp CPU(s)"; pass=$((pass + 1))
+    else
+        echo "FAIL pair $d0 (dom0) + $du (domU):${why#;} (log: $log)"; fail=$((fail + 1))
+    fi
+}
+
 mkdir -p build/guests/logs
 pass=0 fail=0
 for elf in "${elfs[@]}"; do
     name=$(basename "$elf" .elf)
     log=build/guests/logs/$name.keel.log
     rm -f "$log"
-    timeout "$T" qemu-system-x86_64 -accel tcg -cpu max -m 512 -smp 2 -nographic -no-reboot \
-        -display none -net none -monitor none -serial "file:$log" \
-        -kernel build/keel.elf -append "console=com1" -initrd "$elf" </dev/null >/dev/null 2>&1
+    run_shape "$name"
+    if [ "$expect" = crash ]; then    # crashes on purpose: as a domU beside dom0
+        [ $# -eq 0 ] || run_pair console "$name" 2
+        continue                        # (the full run pairs it below)
+    fi
+    timeout "$T" qemu-system-x86_64 -accel tcg -cpu max -m 512 -smp "$smp" -nographic -no-reboot \
+        -display none -net none -monitor none -serial "file:$log" -kernel build/keel.elf \
+        -append "console=com1 dom0_max_vcpus=$vcpus" -initrd "$elf" </dev/null >/dev/null 2>&1
     rc=$?
     verdicts=$(grep -a -o "keel-test: $name: .*" "$log" 2>/dev/null | tr -d '\r')
     n=$(printf '%s' "$verdicts" | grep -c . || true)
@@ -46,42 +95,14 @@ for elf in "${elfs[@]}"; do
     else
         echo "FAIL $name: ${verdicts#keel-test: "$name": FAIL }"; fail=$((fail + 1))
     fi
+    # FPU/SSE/AVX state with another domain using the FPU on the same CPU:
+    # the fpu test as dom0 and as domU on one CPU (also by `run-keel.sh fpu`).
+    [ "$name" = fpu ] && run_pair fpu fpu 1
 done
-# Two guests at once: dom0 and an unprivileged domain from the second boot
-# module share the machine; both must pass and both domains must be
-# destroyed with all their memory returned (no reference left behind).
-#   run_pair LABEL SMP DOM0_NAME DOMU_NAME
-run_pair() {
-    local label=$1 smp=$2 n0=$3 n1=$4
-    local log=build/guests/logs/$label.keel.log
-    rm -f "$log"
-    timeout "$T" qemu-system-x86_64 -accel tcg -cpu max -m 512 -smp "$smp" -nographic -no-reboot \
-        -display none -net none -monitor none -serial "file:$log" -kernel build/keel.elf \
-        -append "console=com1 domu=1:second:32M" \
-        -initrd "build/guests/$n0.elf,build/guests/$n1.elf" </dev/null >/dev/null 2>&1
-    local rc=$?
-    local why=""
-    [ "$rc" -eq 0 ] || why="QEMU ended with status $rc"
-    grep -aq "(d0) keel-test: $n0: PASS" "$log" || why="$why; dom0 did not pass"
-    grep -aq "(d1) keel-test: $n1: PASS" "$log" || why="$why; the domU did not pass"
-    [ "$(grep -ac "destroyed, .* KiB returned" "$log")" -eq 2 ] || why="$why; not both domains destroyed"
-    grep -aq "released by force" "$log" && why="$why; references leaked"
-    if [ -z "$why" ]; then
-        echo "PASS $label (dom0 $n0 + domU $n1)"; pass=$((pass + 1))
-    else
-        echo "FAIL $label (dom0 $n0 + domU $n1):${why#;} (log: $log)"; fail=$((fail + 1))
-    fi
-}
-if [ $# -eq 0 ] && [ -f build/guests/exceptions.elf ] && [ -f build/guests/console.elf ]; then
-    run_pair pair 2 exceptions console
-fi
-# FPU/SSE/AVX state with another domain using the FPU on the same CPU: the
-# fpu test as dom0 and as domU on one CPU (each with its own register
-# values); also run by `run-keel.sh fpu`.
-want_fpu_pair=$([ $# -eq 0 ] && echo 1)
-for a in "$@"; do case $a in fpu|*/fpu.elf) want_fpu_pair=1;; esac; done
-if [ -n "$want_fpu_pair" ] && [ -f build/guests/fpu.elf ]; then
-    run_pair fpu-pair 1 fpu fpu
+if [ $# -eq 0 ]; then
+    run_pair exceptions console 2
+    run_pair exceptions mmu_attacks 2           # the attacker is the unprivileged one
+    run_pair mmu_attacks crash_in_handler 2     # a domU crashes while dom0 attacks
 fi
 echo "keel-guests: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
