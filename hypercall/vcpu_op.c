@@ -5,6 +5,7 @@
 #include <keel/hypercall.h>
 #include <keel/domain.h>
 #include <keel/errno.h>
+#include <keel/fpu.h>
 #include <keel/guest_access.h>
 #include <keel/log.h>
 #include <keel/mm.h>
@@ -51,8 +52,6 @@ static long check_context(struct vcpu *t, const struct vcpu_guest_context *c)
         return -EINVAL;                 /* user mode needs a user L4 */
     if (!t->vcpu_info)
         return -EINVAL;                 /* ref 5.15: no vcpu_info slot */
-    if (c->flags & VGCF_I387_VALID)
-        return hypercall_unimplemented(t, __HYPERVISOR_vcpu_op, "vcpu_op initialise with FPU state", 0);
     return 0;
 }
 
@@ -136,12 +135,16 @@ static long vcpu_initialise(struct vcpu *t, uint64_t arg)
     if (!c)
         return -ENOMEM;
     long rc = copy_from_guest(c, arg, sizeof(*c)) ? -EFAULT : check_context(t, c);
+    if (!rc) {
+        fpu_init_state(t);
+        if (c->flags & VGCF_I387_VALID)
+            rc = fpu_load_legacy_image(t, c->fpu_ctxt);
+    }
     if (!rc)
         rc = load_tables(t, c);
     if (!rc) {
         load_registers(t, c);
         load_callbacks_and_traps(t, c);
-        fpu_init_state(t);
         t->initialised = true;
     }
     kfree(c);

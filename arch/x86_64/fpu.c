@@ -121,6 +121,33 @@ void fpu_free(struct vcpu *v)
     v->fpu = NULL;
 }
 
+/* MXCSR bits this CPU accepts (FXSAVE's MXCSR_MASK; 0 there means the
+ * architectural default 0xffbf, SDM vol. 1 11.6.6). */
+static uint32_t mxcsr_mask(void)
+{
+    static uint8_t img[FXSAVE_SIZE] __aligned(16);
+    uint32_t mask;
+    __asm__ __volatile__("fxsave64 %0" : "=m"(img));
+    memcpy(&mask, &img[MXCSR_OFFSET + 4], sizeof(mask));
+    return mask ? mask : 0xffbf;
+}
+
+int fpu_load_legacy_image(struct vcpu *v, const uint8_t image[FXSAVE_SIZE])
+{
+    uint32_t mxcsr;
+    memcpy(&mxcsr, &image[MXCSR_OFFSET], sizeof(mxcsr));
+    if (mxcsr & ~mxcsr_mask())
+        return -EINVAL;                 /* FXRSTOR/XRSTOR would fault on it */
+    struct fpu_state *f = v->fpu;
+    memcpy(f->area, image, FXSAVE_SIZE);
+    if (xcr0_max) {
+        uint64_t bv = XSTATE_X87 | XSTATE_SSE;
+        memset(&f->area[FXSAVE_SIZE], 0, XSAVE_HDR_SIZE);
+        memcpy(&f->area[XSTATE_BV_OFFSET], &bv, sizeof(bv));
+    }
+    return 0;
+}
+
 int fpu_set_xcr(struct vcpu *v, uint32_t index, uint64_t value)
 {
     if (!xcr0_max || index != 0 || !xcr0_valid(value, xcr0_max))

@@ -47,6 +47,9 @@ uint32_t fpu_xstate_size(uint64_t xcr0);
 /* The vCPU's state area (allocated in reset state) and its release. */
 int fpu_alloc(struct vcpu *v);
 void fpu_free(struct vcpu *v);
+/* x87/SSE state from a 512-byte FXSAVE image (VCPUOP_initialise) into a
+ * vCPU that is not running: 0, or -EINVAL for an MXCSR the CPU rejects. */
+int fpu_load_legacy_image(struct vcpu *v, const uint8_t image[FXSAVE_SIZE]);
 /* XSETBV from the running vCPU v: 0, or -EINVAL (the guest gets #GP). */
 int fpu_set_xcr(struct vcpu *v, uint32_t index, uint64_t value);
 

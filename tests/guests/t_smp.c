@@ -28,9 +28,17 @@ static volatile uint64_t command, acked, seen;
 static volatile unsigned resumed;
 #define CMD_DOWN    (~0UL)
 
+static volatile uint16_t fcw1;
+static volatile uint32_t mxcsr1;
+
 static void secondary_main(void)
 {
     uint64_t last = 0;
+    uint16_t fcw;
+    uint32_t mxcsr;
+    __asm__ __volatile__("fnstcw %0; stmxcsr %1" : "=m"(fcw), "=m"(mxcsr));
+    fcw1 = fcw;                         /* from the context's FPU image */
+    mxcsr1 = mxcsr;
     for (;;) {
         uint64_t c = command;
         if (c == CMD_DOWN) {
@@ -90,6 +98,11 @@ static void setup_context(void)
     ctx.kernel_ss = FLAT_KERNEL_SS;
     ctx.kernel_sp = ctx.user_regs.rsp;
     ctx.ctrlreg[3] = l4_mfn() << 12;
+    ctx.flags |= VGCF_I387_VALID;       /* FCW 0x27f, MXCSR 0x9fc0 (FTZ, DAZ) */
+    uint16_t fcw = 0x027f;
+    uint32_t mxcsr = 0x9fc0;
+    memcpy(&ctx.fpu_ctxt[0], &fcw, sizeof(fcw));
+    memcpy(&ctx.fpu_ctxt[24], &mxcsr, sizeof(mxcsr));
 }
 
 static void bring_up(void)
@@ -123,6 +136,11 @@ static void bring_up(void)
     check_eq("initialise(1) twice", HYPERVISOR_vcpu_op(VCPUOP_initialise, 1, &ctx), -EEXIST);
     check_eq("up(1)", HYPERVISOR_vcpu_op(VCPUOP_up, 1, NULL), 0);
     check_eq("is_up(1)", HYPERVISOR_vcpu_op(VCPUOP_is_up, 1, NULL), 1);
+    for (unsigned i = 0; i < 2000000 && !fcw1; i++)
+        if (i % 64 == 0)
+            HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+    check_eq("vCPU 1 FCW from the context", fcw1, 0x027f);
+    check_eq("vCPU 1 MXCSR from the context", mxcsr1, 0x9fc0);
 }
 
 static void shootdowns(void)
