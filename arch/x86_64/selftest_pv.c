@@ -16,7 +16,7 @@
 #define GUEST_STACK_TOP 0x402000UL
 
 extern const char pv_selftest_blob[], pv_selftest_blob_end[];
-static uint16_t test_domains[2];
+static uint16_t test_domains[3];
 
 struct guest_test {
     const char *name;
@@ -34,7 +34,10 @@ static const struct guest_test guest_tests[] = {
       pv_selftest_crash_blob, pv_selftest_crash_blob_end, DOMAIN_CRASHED, 0 },
     { "PV guest in ring 3 (hypercalls, trap bounces, iret, M2P read-only, emulation, time slices)",
       pv_selftest_blob, pv_selftest_blob_end, DOMAIN_SHUTDOWN, 0 },
+    { "PV guest paused before it ran does not run until unpaused",
+      pv_selftest_blob, pv_selftest_blob_end, DOMAIN_SHUTDOWN, 0 },
 };
+static struct domain *paused_guest;     /* guest 2, unpaused when guest 1 ends */
 static uint64_t free_before;
 static volatile unsigned guests_left;
 static volatile int guests_bad;
@@ -48,6 +51,22 @@ static void guest_done(uint16_t id, enum domain_state state, unsigned code)
     int bad = 0;
     if (t == &guest_tests[1] && guests_left != ARRAY_SIZE(guest_tests)) {
         log_err("selftest: the short guest finished after the spinning one: no time slicing\n");
+        bad++;
+    }
+    if (t == &guest_tests[1] && paused_guest) {
+        struct vcpu *pv = paused_guest->vcpu[0];
+        if (paused_guest->state != DOMAIN_PAUSED || pv->sched_state != VCPU_OFF) {
+            log_err("selftest: the paused guest is %s with its vCPU %s\n",
+                    domain_state_name(paused_guest->state),
+                    pv->sched_state == VCPU_OFF ? "off" : "queued or running");
+            bad++;
+        }
+        struct domain *p = paused_guest;
+        paused_guest = NULL;
+        domain_unpause(p);
+    }
+    if (t == &guest_tests[2] && paused_guest) {
+        log_err("selftest: the paused guest ran to its end while paused\n");
         bad++;
     }
     if (!t || state != t->expect_state || code != t->expect_code) {
@@ -134,6 +153,11 @@ void selftest_start_guests(void)
             guests_left--;
             selftest_async_end(guest_tests[i].name, 1);
         }
+    }
+    /* Life cycle: the last guest is paused before it can run. */
+    if (built[2] && built[1]) {
+        paused_guest = built[2];
+        domain_pause(built[2]);
     }
     for (unsigned i = 0; i < ARRAY_SIZE(guest_tests); i++) {
         if (built[i]) {
