@@ -6,6 +6,7 @@
  * (repeatable). A module named by domu= is not dom0's initrd. When dom0
  * shuts down, the machine powers off or reboots as dom0 asked. */
 #include <keel/dom_build.h>
+#include <keel/alloc.h>
 #include <keel/bootinfo.h>
 #include <keel/cmdline.h>
 #include <keel/domain.h>
@@ -111,9 +112,32 @@ static const char *module_args(const struct boot_module *m)
     return s;
 }
 
+static uint64_t free_before_domains;    /* frames free before any domain was built */
+
+/* When dom0 ends: if no domain is left, every frame they took must be
+ * free again (the tests look for this line). */
+static void check_memory_returned(void)
+{
+    unsigned left = 0;
+    for (unsigned i = 0; i < MAX_DOMAINS; i++)
+        left += domain_by_id((uint16_t)i) != NULL;
+    if (left) {
+        log_info("mem: %u domain(s) still running, free memory not compared\n", left);
+        return;
+    }
+    kmem_trim();
+    uint64_t now = mm_free_frames();
+    if (now == free_before_domains)
+        log_info("mem: all domains gone, %lu KiB free as before they were built\n", now * 4);
+    else
+        log_err("mem: all domains gone, %lu KiB free but %lu KiB before they were built\n",
+                now * 4, free_before_domains * 4);
+}
+
 static void dom0_ended(uint16_t id, enum domain_state state, unsigned code)
 {
     (void)id;
+    check_memory_returned();
     if (state == DOMAIN_SHUTDOWN && code == SHUTDOWN_poweroff)
         machine_power_off();
     if (state == DOMAIN_SHUTDOWN && code == SHUTDOWN_reboot)
@@ -167,6 +191,8 @@ void boot_domains(const struct boot_info *bi)
             domus[i].module = 0;
         }
     int initrd = bi->nr_mod > 1 && !claimed_by_domu(1) ? 1 : -1;
+    kmem_trim();
+    free_before_domains = mm_free_frames();
     build_module(bi, 0, "dom0", true, opt_dom0_mem, opt_dom0_vcpus, initrd, 0);
     for (unsigned i = 0; i < nr_domus; i++)
         if (domus[i].module)

@@ -2,8 +2,9 @@
 # Runs PV test kernels as dom0 on Keel (QEMU TCG, direct -kernel boot) and
 # reports each verdict line; the same kernels run on Xen with run-xen.sh.
 #   tests/guests/run-keel.sh [-t SECONDS] [NAME|path/to/NAME.elf ...]
-# A guest passes when it prints exactly one "keel-test: NAME: PASS" line and
-# its shutdown powers the machine off (QEMU exits by itself). Prints
+# A guest passes when it prints exactly one "keel-test: NAME: PASS" line,
+# its shutdown powers the machine off (QEMU exits by itself) and Keel then
+# reports as many free frames as before the domain was built. Prints
 # "PASS name" / "FAIL name: reason", then "keel-guests: N passed, M failed".
 # Serial logs: build/guests/logs/NAME.keel.log.
 set -u
@@ -62,6 +63,7 @@ run_pair() {
     fi
     [ "$(grep -ac "destroyed, .* KiB returned" "$log")" -eq 2 ] || why="$why; not both domains destroyed"
     grep -aq "released by force" "$log" && why="$why; references leaked"
+    grep -aq "mem: all domains gone, .* free as before" "$log" || why="$why; memory not all returned"
     if [ -z "$why" ]; then
         echo "PASS pair $d0 (dom0) + $du (domU), $smp CPU(s)"; pass=$((pass + 1))
     else
@@ -90,6 +92,8 @@ for elf in "${elfs[@]}"; do
         echo "FAIL $name: QEMU ended with status $rc (124 = hang) (log: $log)"; fail=$((fail + 1))
     elif [ "$n" -ne 1 ]; then
         echo "FAIL $name: $n verdict lines (log: $log)"; fail=$((fail + 1))
+    elif ! grep -aq "mem: all domains gone, .* free as before" "$log"; then
+        echo "FAIL $name: its memory did not all come back (log: $log)"; fail=$((fail + 1))
     elif [ "$verdicts" = "keel-test: $name: PASS" ]; then
         echo "PASS $name"; pass=$((pass + 1))
     else
