@@ -1,19 +1,28 @@
 #!/bin/bash
-# mkiso.sh ELF OUT.iso [default-entry-index] ["extra hv options"]
+# mkiso.sh ELF OUT.iso [default-entry-index] ["extra hv options"] [MODULE...]
 #
 # Builds a GRUB rescue ISO that boots Keel under both BIOS (i386-pc) and UEFI
 # (x86_64-efi) from the same image. The menu has two entries:
 #   0  "Keel"            multiboot2 keel.elf console=com1 com1=115200,8n1 <extra>
 #   1  "Keel self-test"  multiboot2 keel.elf console=com1 keel.selftest <extra>
 # Tests pass index 1 so the ISO runs the self-test and powers off by itself.
+# MODULEs (e.g. a PV test kernel for dom0) follow Keel in both entries, as
+# boot modules 0, 1, ... (GRUB `module2`).
 # The GRUB menu itself is on the serial line too, so a serial log shows what
 # GRUB did if Keel never printed anything.
 set -u
 
 usage() { echo "usage: $0 ELF OUT.iso [default-entry-index] [\"extra hv options\"]" >&2; exit 2; }
 
-if [ $# -lt 2 ] || [ $# -gt 4 ]; then usage; fi
+if [ $# -lt 2 ]; then usage; fi
 elf=$1 out=$2 default=${3:-0} extra=${4:-}
+shift $(($# < 4 ? $# : 4))
+mods=("$@")
+modlines=""
+for i in "${!mods[@]}"; do
+    [ -f "${mods[$i]}" ] || { echo "$0: ${mods[$i]}: no such file" >&2; exit 1; }
+    modlines+="    module2 /boot/mod$i $(basename "${mods[$i]}")"$'\n'
+done
 
 case $default in 0|1) ;; *) echo "$0: default entry must be 0 or 1" >&2; exit 2 ;; esac
 [ -f "$elf" ] || { echo "$0: $elf: no such file" >&2; exit 1; }
@@ -39,11 +48,11 @@ set default=$default
 
 menuentry "Keel" {
     multiboot2 /boot/keel.elf console=com1 com1=115200,8n1 $extra
-    boot
+$modlines    boot
 }
 menuentry "Keel self-test" {
     multiboot2 /boot/keel.elf console=com1 keel.selftest $extra
-    boot
+$modlines    boot
 }
 EOF
 }
@@ -54,6 +63,7 @@ main() {
     trap 'rm -rf "$stage"' EXIT
     mkdir -p "$stage/boot/grub" "$(dirname "$out")"
     cp "$elf" "$stage/boot/keel.elf"
+    for i in "${!mods[@]}"; do cp "${mods[$i]}" "$stage/boot/mod$i"; done
     write_grub_cfg "$stage/boot/grub/grub.cfg"
 
     # grub-mkrescue picks every platform installed under /usr/lib/grub; check

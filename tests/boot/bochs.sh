@@ -2,8 +2,9 @@
 # tests/boot/bochs.sh: boot the self-test ISO on Bochs' Skylake-X model, the
 # only rig here with Intel VMX and EPT (QEMU TCG has no VMX), x2APIC and the
 # TSC-deadline timer. Asserts Keel sees +vmx and +ept, runs the local APIC in
-# x2APIC mode, starts both CPUs and that the self-test passes. Prints one PASS/FAIL line
-# and "bochs: N passed, M failed".
+# x2APIC mode, starts both CPUs and that the self-test passes; then runs the
+# two-vCPU PV test kernel `smp` and the XSAVE/AVX kernel `fpu` as dom0 there. Prints one PASS/FAIL line per
+# case and "bochs: N passed, M failed".
 #
 # Bochs' exit status says nothing (it is 1 for a clean shutdown as well as a
 # panic), so the verdict comes from the serial log only. Bochs is stopped as
@@ -90,11 +91,33 @@ case_bochs_selftest() {
     expect_line "keel: powering off"
 }
 
+# A two-vCPU PV test kernel as dom0 (vCPU bring-up, TLB shootdown): Bochs
+# keeps global TLB entries as real CPUs do, which QEMU TCG may hide.
+case_bochs_guest() {
+    local name=$1 opts=$2
+    need_tool bochs timeout || return
+    local elf="$ROOT/build/guests/$name.elf"
+    need_file "$KEEL_ELF" "$elf" || return
+    ISO="$ROOT/build/keel-bochs-$name.iso"
+    "$ROOT/tools/mkiso.sh" "$KEEL_ELF" "$ISO" 0 "$opts" "$elf" || { fail "tools/mkiso.sh failed"; return; }
+    bochs_run
+    [ "$CASE_STATUS" = 124 ] && fail "timed out after ${BOCHS_TIMEOUT} s"
+    expect_line "(d0) keel-test: $name: PASS"
+    expect_line "mem: all domains gone"
+    expect_line "keel: powering off"
+}
+
 main() {
     local out p f
     case_begin "bochs-skylake-x-selftest"
     case_bochs_selftest
     out=$(case_end)
+    case_begin "bochs-skylake-x-guest-smp"
+    case_bochs_guest smp "dom0_max_vcpus=2 dom0_mem=64M"
+    out+=$'\n'$(case_end)
+    case_begin "bochs-skylake-x-guest-fpu"     # XSAVE with AVX-512 present but hidden
+    case_bochs_guest fpu "dom0_mem=64M"
+    out+=$'\n'$(case_end)
     printf '%s\n' "$out"
     p=$(grep -c '^PASS ' <<<"$out"); f=$(grep -c '^FAIL ' <<<"$out")
     echo "bochs: $p passed, $f failed"
