@@ -97,6 +97,7 @@ install: all
 
 bench: all
 	@tools/bootbench.sh
+	@tools/pvbench.sh
 
 # Some unit tests work on Debian's real kernels (decompressors, builder).
 unit: unit-build

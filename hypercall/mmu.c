@@ -124,7 +124,9 @@ DECLARE_HYPERCALL(mmu_update)
             break;
     }
     domain_unlock(d, f);
-    flush_tlb_local_all();
+    /* No flush here: the guest flushes for its own view (as under Xen);
+     * Keel's safety needs a flush only before a frame changes type or
+     * owner, and the PV memory core asks for that (flush_stale_tlbs). */
     return batch_end(regs, __HYPERVISOR_mmu_update, a1, sizeof(struct mmu_update), a3, &b, i, rc);
 }
 
@@ -180,9 +182,8 @@ DECLARE_HYPERCALL(update_va_mapping)
     domain_unlock(v->d, f);
     if (rc)
         return rc;
-    /* This CPU drops va's old translation even if the guest asked for no
-     * flush (it may hold a global one); others only when asked. */
-    invlpg(a1);
+    /* Flushes only as asked (as Xen): safety never depends on them (see
+     * mmu_update). */
     return flush_as_asked(v, a3, a1);
 }
 

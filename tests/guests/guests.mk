@@ -35,6 +35,18 @@ $(GUEST_B)/obj/%.c.o: $(GUEST_DIR)/%.c
 	@echo "  CC      $<"
 	@$(CC) $(GUEST_CFLAGS) -c $< -o $@
 
+# Benchmark kernels (tests/guests/bench/*.c): not tests, run by
+# tools/pvbench.sh on Keel and on Xen.
+BENCH_NAMES := $(patsubst $(GUEST_DIR)/bench/%.c,%,$(wildcard $(GUEST_DIR)/bench/*.c))
+BENCH_ELFS  := $(patsubst %,$(GUEST_B)/bench/%.elf,$(BENCH_NAMES))
+.PHONY: bench-guests
+bench-guests: $(BENCH_ELFS)
+
+$(GUEST_B)/bench/%.elf: $(GUEST_B)/obj/bench/%.c.o $(GUEST_LIB_OBJS) $(GUEST_LDS)
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	@$(LD) $(GUEST_LDFLAGS) -o $@ $< $(GUEST_LIB_OBJS)
+
 $(GUEST_B)/obj/hvlib/%.c.o: hv/lib/%.c
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
