@@ -43,12 +43,13 @@ int pv_pt_validate_entry(const struct pv_mm_ctx *ctx, unsigned level, uint64_t e
     uint64_t beyond = PV_PTE_ADDR & ~((1ULL << ctx->maxphyaddr) - 1);
     uint64_t bad = e & ~(allowed & ~beyond);
 
-    /* An address past MAXPHYADDR names no frame at all: -EPERM, as Xen
-     * answers for a frame that is not RAM; bad flag bits are -EINVAL. */
+    /* An address past MAXPHYADDR names no frame at all: as a mapping
+     * -EPERM, as Xen answers for a frame that is not RAM; as a table
+     * -EINVAL (Xen: no page to take); bad flag bits are -EINVAL. */
     if (bad && !(bad & ~beyond)) {
         log_debug("pv_mm: d%u L%u entry 0x%lx: no such frame\n", ctx->domid, level,
                   (unsigned long)e);
-        return -EPERM;
+        return level == 1 ? -EPERM : -EINVAL;
     }
     if (bad) {
         log_debug("pv_mm: d%u L%u entry 0x%lx: forbidden bits 0x%lx\n", ctx->domid, level,
@@ -158,9 +159,9 @@ int pv_pt_update_entry(struct pv_mm_ctx *ctx, mfn_t table_mfn, unsigned index,
     if (index >= PV_PT_ENTRIES)
         return -EINVAL;
     /* Page tables of another domain (mmu_update's PFD): later, via a hook
-     * like pv_foreign_frame_ref; refused today. */
+     * like pv_foreign_frame_ref; refused today, with Xen's -EINVAL. */
     if (!pv_frame_owned(ctx, table_mfn))
-        return -EPERM;
+        return -EINVAL;
 
     uint32_t ti = ctx->table[table_mfn].type_info;
     unsigned level = pv_ti_type(ti);

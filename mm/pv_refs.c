@@ -52,11 +52,12 @@ int pv_foreign_frame_ref(struct pv_mm_ctx *ctx, mfn_t mfn, unsigned type)
 {
     log_debug("pv_mm: d%u: frame 0x%lx (type %u wanted) is not the domain's\n", ctx->domid,
               (unsigned long)mfn, type);
-    /* As Xen: a frame the hypervisor owns (the M2P, ...) is -EBUSY, any
-     * other frame that is not the domain's -EPERM. */
-    if (entry_backed(ctx, mfn) && frame_of(ctx, mfn)->owner == FRAME_OWNER_HV)
-        return -EBUSY;
-    return -EPERM;
+    /* Xen 4.17's codes (tests/guests/t_mmu_attacks.c): no RAM frame there
+     * -EPERM; a RAM frame of anyone else (the hypervisor, another domain,
+     * nobody) -EBUSY as a mapping, -EINVAL as a table or descriptor page. */
+    if (type != PV_TYPE_NONE && type != PV_TYPE_WRITABLE)
+        return -EINVAL;
+    return entry_backed(ctx, mfn) ? -EBUSY : -EPERM;
 }
 
 bool pv_frame_is_writable_mappable(const struct pv_mm_ctx *ctx, mfn_t mfn)
@@ -280,7 +281,7 @@ int pv_pin(struct pv_mm_ctx *ctx, mfn_t mfn, unsigned level)
     if (!pv_type_is_pt(level))
         return -EINVAL;
     if (!pv_frame_owned(ctx, mfn))
-        return -EPERM;
+        return -EINVAL;                 /* Xen: not a page of the domain */
     if (frame_of(ctx, mfn)->type_info & PV_TI_PINNED)
         return -EINVAL;
 
@@ -293,7 +294,7 @@ int pv_pin(struct pv_mm_ctx *ctx, mfn_t mfn, unsigned level)
 int pv_unpin(struct pv_mm_ctx *ctx, mfn_t mfn)
 {
     if (!pv_frame_owned(ctx, mfn))
-        return -EPERM;
+        return -EINVAL;
     struct frame *f = frame_of(ctx, mfn);
     if (!(f->type_info & PV_TI_PINNED))
         return -EINVAL;

@@ -57,11 +57,14 @@
  * PWT/PCD/PAT without I/O rights, bad index, hypervisor L4 slot), bad type
  * transition when typing a table (pinning a frame typed otherwise, same-level
  * or self reference), double pin, unpin of an unpinned frame, update of a
- * descriptor frame. -EBUSY: a RW mapping of a frame typed otherwise (a page
- * table, a descriptor page), and any reference to a frame the hypervisor
- * owns; also a frame in the middle of its own validation. -EPERM: a frame
- * that is not the domain's (another domain's, free, reserved, beyond the
- * table) or an address past MAXPHYADDR. -EOVERFLOW: a count would wrap.
+ * descriptor frame, any table entry naming a frame that is not a table of
+ * the domain, pin/unpin or entry update of a frame not the domain's.
+ * -EBUSY: a RW mapping of a frame typed otherwise (a page table, a
+ * descriptor page), and a mapping of any RAM frame that is not the
+ * domain's (the hypervisor's, another domain's, free); also a frame in the
+ * middle of its own validation. -EPERM: a mapping of something that is no
+ * RAM frame (beyond the frame table, not backed, past MAXPHYADDR).
+ * -EOVERFLOW: a count would wrap.
  * -EOPNOTSUPP: SEG_DESC without a descriptor checker. */
 #ifndef KEEL_PV_MM_H
 #define KEEL_PV_MM_H
@@ -217,7 +220,8 @@ long pv_relinquish_domain(struct pv_mm_ctx *ctx, const struct pv_frame_range *ra
                           size_t nr_ranges);
 
 /* Hook for later: grants / privileged foreign mappings. Today every frame
- * of another owner is refused with -EPERM. */
+ * of another owner is refused: -EBUSY as a mapping, -EINVAL as a table or
+ * descriptor page, -EPERM where no RAM frame is (Xen 4.17's codes). */
 int pv_foreign_frame_ref(struct pv_mm_ctx *ctx, mfn_t mfn, unsigned type);
 
 #endif

@@ -179,6 +179,45 @@ static void hypervisor_area(uint64_t m2p_l3, uint64_t m2p_frame)
     restore_s0();
 }
 
+/* A RAM frame this domain does not own: free, or another domain's (in
+ * the Keel pairs run-keel.sh starts, the other domain's frames are here
+ * too). Ours are exactly those whose M2P entry maps back through our p2m. */
+static uint64_t unowned_ram_frame(uint64_t start)
+{
+    long max = HYPERVISOR_memory_op(XENMEM_maximum_ram_page, NULL);
+    for (uint64_t m = start; max > 0 && m < (uint64_t)max; m++) {
+        uint64_t pfn = m2p(m);
+        if (pfn < start_info->nr_pages && p2m(pfn) == m)
+            continue;
+        return m;
+    }
+    return 0;
+}
+
+/* Frames that are not the domain's: no mapping at all, as any level. */
+static void unowned_frames(void)
+{
+    uint64_t va2 = (region_end() + (1UL << 21) - 1) & ~((1UL << 21) - 1);
+    uint64_t l2e = pt_entry_maddr(va2, 2);
+    for (uint64_t start = 0x1000, n = 0; n < 4; n++, start += 0x1234) {
+        uint64_t m = unowned_ram_frame(start);
+        if (!m) {
+            fail("no unowned RAM frame found above %#lx", start);
+            return;
+        }
+        check_eq("map an unowned frame RO", map_at_s0(m, RO), -EBUSY);
+        check_eq("map an unowned frame RW", map_at_s0(m, PF), -EBUSY);
+        check_eq("mmu_update: L1e -> unowned RW", mmu_update_one(pt_entry_maddr(s0, 1), (m << 12) | PF), -EBUSY);
+        check_eq("scratch L1e unchanged", *pt_entry(s0, 1), s0_pte);
+        check(l2e != 0, "no L2 entry for %#lx", va2);
+        check_eq("mmu_update: L2e -> unowned", mmu_update_one(l2e, (m << 12) | PF), -EINVAL);
+        check_eq("pin an unowned frame as L1", pin_table(1, m), -EINVAL);
+        check_eq("pin an unowned frame as L4", pin_table(4, m), -EINVAL);
+        check_eq("unpin an unowned frame", unpin_table(m), -EINVAL);
+        check_eq("mmu_update with a PTE pointer into an unowned frame", mmu_update_one(m << 12, 0), -EINVAL);
+    }
+}
+
 void test_main(void)
 {
     uint64_t m2p_frames[4] = { 0 };
@@ -200,4 +239,5 @@ void test_main(void)
     own_l1();
     bad_tables(m2p_l3);
     hypervisor_area(m2p_l3, m2p_frames[0]);
+    unowned_frames();
 }

@@ -99,7 +99,7 @@ static void test_entry_rules(void **state)
         for (unsigned bit = 59; bit <= 62; bit++)       /* protection keys, grant bit */
             assert_int_equal(pv_pt_validate_entry(&ca, l, ok | (1ULL << bit)), -EINVAL);
         for (unsigned bit = FAKE_MAXPHY; bit < 52; bit++)   /* beyond MAXPHYADDR: no frame */
-            assert_int_equal(pv_pt_validate_entry(&ca, l, ok | (1ULL << bit)), -EPERM);
+            assert_int_equal(pv_pt_validate_entry(&ca, l, ok | (1ULL << bit)), l == 1 ? -EPERM : -EINVAL);
         assert_int_equal(pv_pt_validate_entry(&ca, l, ok | (1ULL << (FAKE_MAXPHY - 1))), 0);
     }
     /* PSE: never (no superpages); bit 7 in L1 is PAT: I/O domains only. */
@@ -303,9 +303,9 @@ static void test_pin_with_bad_last_entry(void **state)
     for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
         struct tree t = write_tree(64);
         m->mem[t.l1][511] = bad[i];
-        /* Xen's codes: another domain's frame or no frame -EPERM, the
-         * hypervisor's frame -EBUSY, forbidden bits -EINVAL. */
-        long want = bad[i] == pte(B_FIRST + 40, KRO) ? -EPERM : bad[i] == pte(HV_FIRST, KRO) ? -EBUSY
+        /* Xen's codes: a mapping of any RAM frame not the domain's -EBUSY,
+         * of no frame -EPERM, forbidden bits -EINVAL. */
+        long want = bad[i] == pte(B_FIRST + 40, KRO) || bad[i] == pte(HV_FIRST, KRO) ? -EBUSY
                   : bad[i] == pte(1ULL << (FAKE_MAXPHY - PAGE_SHIFT), KRO) ? -EPERM : -EINVAL;
         ATTACK(want, pv_pin(&ca, t.l4, 4));
         ATTACK(want, pv_pin(&ca, t.l1, 1));
@@ -357,30 +357,32 @@ static void test_foreign_and_unowned(void **state)
     };
     for (unsigned i = 0; i < ARRAY_SIZE(victims); i++) {
         mfn_t v = victims[i];
-        /* Xen's codes: the hypervisor's frames -EBUSY, all others -EPERM. */
-        long want = v == HV_FIRST || v == HV_FIRST + 5 ? -EBUSY : -EPERM;
-        ATTACK(want, pv_pt_update_entry(&ca, t.l1, 20, pte(v, KRO), false));
-        ATTACK(want, pv_pt_update_entry(&ca, t.l1, 20, pte(v, KRW), false));
-        ATTACK(want, pv_pt_update_entry(&ca, t.l2, 20, pte(v, UTBL), false));
-        ATTACK(want, pv_pt_update_entry(&ca, t.l3, 20, pte(v, UTBL), false));
-        ATTACK(want, pv_pt_update_entry(&ca, t.l4, 300, pte(v, UTBL), false));
-        ATTACK(-EPERM, pv_pin(&ca, v, 1));     /* pinning: not its frame */
-        ATTACK(-EPERM, pv_pin(&ca, v, 4));
-        ATTACK(-EPERM, pv_unpin(&ca, v));
-        ATTACK(want, pv_get_ref(&ca, v));
-        ATTACK(want, pv_get_type(&ca, v, PV_TYPE_WRITABLE));
-        ATTACK(want, pv_set_baseptr(&ca, v, &(mfn_t){ INVALID_MFN }));
-        ATTACK(-EPERM, pv_pt_update_entry(&ca, v, 0, 0, false));  /* its tables/pages */
+        /* Xen 4.17's codes: a mapping of a RAM frame not the domain's
+         * -EBUSY, of no RAM frame -EPERM; as a table -EINVAL either way. */
+        bool ram = v < UNBACKED_FIRST;
+        long map_want = ram ? -EBUSY : -EPERM;
+        ATTACK(map_want, pv_pt_update_entry(&ca, t.l1, 20, pte(v, KRO), false));
+        ATTACK(map_want, pv_pt_update_entry(&ca, t.l1, 20, pte(v, KRW), false));
+        ATTACK(-EINVAL, pv_pt_update_entry(&ca, t.l2, 20, pte(v, UTBL), false));
+        ATTACK(-EINVAL, pv_pt_update_entry(&ca, t.l3, 20, pte(v, UTBL), false));
+        ATTACK(-EINVAL, pv_pt_update_entry(&ca, t.l4, 300, pte(v, UTBL), false));
+        ATTACK(-EINVAL, pv_pin(&ca, v, 1));    /* pinning: not its frame */
+        ATTACK(-EINVAL, pv_pin(&ca, v, 4));
+        ATTACK(-EINVAL, pv_unpin(&ca, v));
+        ATTACK(map_want, pv_get_ref(&ca, v));
+        ATTACK(map_want, pv_get_type(&ca, v, PV_TYPE_WRITABLE));
+        ATTACK(-EINVAL, pv_set_baseptr(&ca, v, &(mfn_t){ INVALID_MFN }));
+        ATTACK(-EINVAL, pv_pt_update_entry(&ca, v, 0, 0, false));  /* its tables/pages */
         assert_false(pv_frame_is_writable_mappable(&ca, v));
     }
-    ATTACK(-EPERM, pv_unpin(&ca, u.l4));
+    ATTACK(-EINVAL, pv_unpin(&ca, u.l4));
     ATTACK(-EPERM, pv_pt_update_entry(&ca, t.l1, 20,
                                       pte(1ULL << (FAKE_MAXPHY - PAGE_SHIFT), KRO), false));
     /* A domain id in the reserved range owns nothing (the hypervisor's
      * frames answer -EBUSY, as to anyone). */
     struct pv_mm_ctx bad = fake_ctx(m, FRAME_OWNER_HV);
     ATTACK(-EBUSY, pv_get_ref(&bad, HV_FIRST));
-    ATTACK(-EPERM, pv_pin(&bad, HV_FIRST, 1));
+    ATTACK(-EINVAL, pv_pin(&bad, HV_FIRST, 1));
     assert_false(m->fail_map);
     check_invariant();
 }
