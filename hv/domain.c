@@ -1,10 +1,14 @@
 /* Domains: ids, accounting, life cycle. A domain's frames are recorded as
- * the extents they were allocated in, so destruction returns exactly what
- * was taken (checked by the free-memory figure before and after). */
+ * the extents they were allocated in; frames given back one by one
+ * (XENMEM_decrease_reservation, exchange) split their block and change
+ * owner, so destruction frees, within those extents, exactly the frames
+ * the domain still owns (checked by the free-memory figure before and
+ * after). tot_pages and the extent list change under the domain lock. */
 #include <keel/domain.h>
 #include <keel/console.h>
 #include <keel/errno.h>
 #include <keel/log.h>
+#include <keel/m2p.h>
 #include <keel/mm.h>
 #include <keel/printf.h>
 #include <keel/string.h>
@@ -58,42 +62,185 @@ struct domain *domain_create(int id, const char *name, bool privileged, uint64_t
     return d;
 }
 
+/* Drops extents that hold no frame of d any more (all given back). */
+static void compact_extents(struct domain *d)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < d->nr_extents; i++) {
+        struct domain_extent e = d->extents[i];
+        bool holds = false;
+        for (uint64_t k = 0; k < (1UL << e.order) && !holds; k++)
+            holds = frame_table[e.mfn + k].owner == d->id;
+        if (holds)
+            d->extents[n++] = e;
+    }
+    d->nr_extents = n;
+}
+
+static int grow_array(void **arr, unsigned nr, unsigned *cap, size_t elem)
+{
+    unsigned c = *cap ? *cap * 2 : 64;
+    void *n = kmalloc(c * elem);
+    if (!n)
+        return -ENOMEM;
+    if (*arr)
+        memcpy(n, *arr, nr * elem);
+    kfree(*arr);
+    *arr = n;
+    *cap = c;
+    return 0;
+}
+
+/* Under d's lock. A full list is compacted first: balloon cycles add an
+ * extent per populated block and give frames back one by one. */
 static int record_extent(struct domain *d, mfn_t mfn, unsigned order)
 {
     if (d->nr_extents == d->cap_extents) {
-        unsigned cap = d->cap_extents ? d->cap_extents * 2 : 64;
-        struct domain_extent *n = kmalloc(cap * sizeof(*n));
-        if (!n)
+        compact_extents(d);
+        if (d->nr_extents >= d->cap_extents / 2 + d->cap_extents / 4 &&
+            grow_array((void **)&d->extents, d->nr_extents, &d->cap_extents, sizeof(*d->extents)))
             return -ENOMEM;
-        if (d->extents)
-            memcpy(n, d->extents, d->nr_extents * sizeof(*n));
-        kfree(d->extents);
-        d->extents = n;
-        d->cap_extents = cap;
     }
     d->extents[d->nr_extents++] = (struct domain_extent){ mfn, order };
     return 0;
 }
 
+/* Reserves n pages of d's allowance (or gives them back: n negative). */
+static bool account_pages(struct domain *d, int64_t n)
+{
+    uint64_t f = domain_lock(d);
+    bool ok = n < 0 || (d->tot_pages + (uint64_t)n <= d->max_pages && d->tot_pages + (uint64_t)n >= (uint64_t)n);
+    if (ok)
+        d->tot_pages += (uint64_t)n;
+    domain_unlock(d, f);
+    return ok;
+}
+
+int domain_alloc_frames_below(struct domain *d, unsigned order, mfn_t limit, bool account,
+                              mfn_t *mfn)
+{
+    if (order > FRAME_ORDER_MAX)
+        return -EINVAL;
+    int64_t n = 1L << order;
+    if (account && !account_pages(d, n))
+        return -ENOMEM;
+    int rc = limit ? alloc_frames_below(order, limit, mfn) : alloc_frames(order, mfn);
+    if (!rc) {
+        memset(mfn_to_virt(*mfn), 0, PAGE_SIZE << order);  /* no stale data reaches a guest */
+        uint64_t f = domain_lock(d);
+        rc = record_extent(d, *mfn, order);
+        for (int64_t i = 0; !rc && i < n; i++) {
+            struct frame *fr = &frame_table[*mfn + i];
+            fr->count = 0;
+            fr->type_info = 0;
+            fr->flags = 0;
+            fr->owner = d->id;
+        }
+        domain_unlock(d, f);
+        if (rc)
+            free_frames(*mfn, order);
+    }
+    if (rc && account)
+        account_pages(d, -n);
+    return rc ? -ENOMEM : 0;
+}
+
 int domain_alloc_frames(struct domain *d, unsigned order, mfn_t *mfn)
 {
-    uint64_t n = 1UL << order;
-    if (d->tot_pages + n > d->max_pages)
+    return domain_alloc_frames_below(d, order, 0, true, mfn);
+}
+
+static int note_given_back(struct domain *d, mfn_t mfn)
+{
+    if (d->nr_given_back == d->cap_given_back &&
+        grow_array((void **)&d->given_back, d->nr_given_back, &d->cap_given_back,
+                   sizeof(*d->given_back)))
         return -ENOMEM;
-    if (alloc_frames(order, mfn))
-        return -ENOMEM;
-    if (record_extent(d, *mfn, order)) {
-        free_frames(*mfn, order);
-        return -ENOMEM;
-    }
-    for (uint64_t i = 0; i < n; i++) {
-        frame_table[*mfn + i].owner = d->id;
-        frame_table[*mfn + i].count = 0;
-        frame_table[*mfn + i].type_info = 0;
-    }
-    memset(mfn_to_virt(*mfn), 0, PAGE_SIZE << order);  /* no stale data reaches a guest */
-    d->tot_pages += n;
+    d->given_back[d->nr_given_back++] = mfn;
+    frame_table[mfn].flags |= FRAME_FLAG_GIVEN_BACK;
     return 0;
+}
+
+/* Keel never frees a frame something still references: a referenced frame
+ * given back is deferred (as Xen, which drops only the allocation
+ * reference and frees the page with its last reference), and freed by
+ * domain_reap_given_back once unreferenced. */
+int domain_take_frame(struct domain *d, mfn_t mfn, bool defer)
+{
+    struct pv_mm_ctx ctx;
+    pv_mm_ctx_init(&ctx, d);
+    if (mfn >= ctx.nr_frames || !frames_entry_backed(mfn))
+        return -EINVAL;
+    if (!pv_frame_owned(&ctx, mfn))
+        return -ENXIO;
+    if (mfn == d->shared_info_mfn)
+        return -EBUSY;
+    struct frame *fr = &frame_table[mfn];
+    if (fr->flags & FRAME_FLAG_GIVEN_BACK)
+        return defer ? DOMAIN_DEFERRED : -EINVAL;
+    if (!pv_frame_unreferenced(&ctx, mfn)) {
+        if (!defer)
+            return -EINVAL;
+        return note_given_back(d, mfn) ? -ENOMEM : DOMAIN_DEFERRED;
+    }
+    fr->owner = FRAME_OWNER_HV;
+    d->tot_pages--;
+    return DOMAIN_TAKEN;
+}
+
+void domain_untake_frame(struct domain *d, mfn_t mfn)
+{
+    frame_table[mfn].owner = d->id;
+    d->tot_pages++;
+}
+
+void domain_free_taken(struct domain *d, const mfn_t *firsts, unsigned n, unsigned order)
+{
+    if (!n)
+        return;
+    pv_flush_domain_tlbs(d, NULL, true, 0);
+    for (unsigned i = 0; i < n; i++) {
+        for (uint64_t k = 0; k < (1UL << order); k++) {
+            mfn_t m = firsts[i] + k;
+            struct frame *fr = &frame_table[m];
+            memset(mfn_to_virt(m), 0, PAGE_SIZE);      /* the next owner sees zeroes */
+            m2p_set(m, M2P_INVALID);
+            fr->count = 0;
+            fr->type_info = 0;
+            fr->flags = 0;
+            free_frames(m, 0);
+        }
+    }
+}
+
+void domain_reap_given_back(struct domain *d)
+{
+    struct pv_mm_ctx ctx;
+    mfn_t batch[32];
+    unsigned n;
+
+    pv_mm_ctx_init(&ctx, d);
+    do {
+        n = 0;
+        uint64_t f = domain_lock(d);
+        for (unsigned i = 0; i < d->nr_given_back && n < ARRAY_SIZE(batch);) {
+            mfn_t m = d->given_back[i];
+            struct frame *fr = &frame_table[m];
+            bool mine = fr->owner == d->id && (fr->flags & FRAME_FLAG_GIVEN_BACK);
+            if (mine && !pv_frame_unreferenced(&ctx, m)) {
+                i++;
+                continue;
+            }
+            if (mine) {
+                fr->owner = FRAME_OWNER_HV;
+                d->tot_pages--;
+                batch[n++] = m;
+            }
+            d->given_back[i] = d->given_back[--d->nr_given_back];
+        }
+        domain_unlock(d, f);
+        domain_free_taken(d, batch, n, 0);
+    } while (n == ARRAY_SIZE(batch));
 }
 
 /* Every CPU that runs or queues one of d's vCPUs looks again (the
@@ -159,25 +306,51 @@ void domain_crash(struct domain *d, const char *fmt, ...)
     domain_stopping(d);
 }
 
+/* Frees the frames of d in [first, first + count): whole allocated blocks
+ * where a block of d lies inside, single frames elsewhere (a frame whose
+ * block was split or reaches past the range). Frames of other owners are
+ * skipped: extents may overlap (a frame given back and populated again). */
+static uint64_t free_owned_in(struct domain *d, mfn_t first, uint64_t count)
+{
+    uint64_t freed = 0;
+    for (uint64_t k = 0; k < count;) {
+        mfn_t m = first + k;
+        struct frame *fr = &frame_table[m];
+        if (fr->owner != d->id) {
+            k++;
+            continue;
+        }
+        unsigned order = fr->state == FRAME_ALLOCATED && k + (1UL << fr->order) <= count ? fr->order : 0;
+        for (uint64_t i = 0; i < (1UL << order); i++) {
+            struct frame *t = &frame_table[m + i];
+            t->owner = FRAME_OWNER_HV;
+            t->flags = 0;
+            m2p_set(m + i, M2P_INVALID);
+        }
+        /* Scrub: the next owner must not see this domain's data. */
+        memset(mfn_to_virt(m), 0, PAGE_SIZE << order);
+        free_frames(m, order);
+        freed += 1UL << order;
+        k += 1UL << order;
+    }
+    return freed;
+}
+
 void domain_destroy(struct domain *d)
 {
     uint64_t freed = 0;
     pv_mm_relinquish(d);
-    for (unsigned i = 0; i < d->nr_extents; i++) {
-        struct domain_extent *e = &d->extents[i];
-        for (uint64_t k = 0; k < (1UL << e->order); k++)
-            frame_table[e->mfn + k].owner = FRAME_OWNER_HV;
-        /* Scrub: the next owner must not see this domain's data. */
-        memset(mfn_to_virt(e->mfn), 0, PAGE_SIZE << e->order);
-        free_frames(e->mfn, e->order);
-        freed += 1UL << e->order;
-    }
+    for (unsigned i = 0; i < d->nr_extents; i++)
+        freed += free_owned_in(d, d->extents[i].mfn, 1UL << d->extents[i].order);
+    if (freed != d->tot_pages)
+        log_err("domain %u: %lu frames freed, tot_pages said %lu\n", d->id, freed, d->tot_pages);
     uint64_t f = spin_lock_irqsave(&domains_lock);
     domains[d->id] = NULL;
     spin_unlock_irqrestore(&domains_lock, f);
     log_info("domain %u ('%s'): destroyed, %lu KiB returned\n", d->id, d->name, freed * 4);
     d->state = DOMAIN_DEAD;
     kfree(d->extents);
+    kfree(d->given_back);
     kfree(d);
 }
 

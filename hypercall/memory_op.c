@@ -1,11 +1,12 @@
-/* memory_op (#12) (ref 5.10): the sub-ops that describe memory. Changing
- * the reservation (increase/decrease/populate/exchange) needs the validated
- * page-table machinery and comes with it. */
+/* memory_op (#12) (ref 5.10): the sub-ops that describe memory here; the
+ * ones that change a domain's memory (increase/decrease/populate/exchange)
+ * in hypercall/memory_reservation.c. */
 #include <keel/hypercall.h>
 #include <keel/domain.h>
 #include <keel/errno.h>
 #include <keel/guest_access.h>
 #include <keel/m2p.h>
+#include <keel/memory_reservation.h>
 #include <keel/mm.h>
 #include <keel/vcpu.h>
 #include <public/memory.h>
@@ -73,7 +74,7 @@ static long machine_memory_map(struct vcpu *v, uint64_t arg)
 
 DECLARE_HYPERCALL(memory_op)
 {
-    (void)regs, (void)a3, (void)a4, (void)a5;
+    (void)a3, (void)a4, (void)a5;
     unsigned op = (unsigned)(a1 & 0x3f);
     struct domain *d;
     long err;
@@ -81,8 +82,16 @@ DECLARE_HYPERCALL(memory_op)
     switch (op) {
     case XENMEM_maximum_ram_page:
         return (long)m2p_max_mfn() - 1;
+    case XENMEM_increase_reservation:
+    case XENMEM_decrease_reservation:
+    case XENMEM_populate_physmap:
+        return memory_reservation_op(v, regs, op, a1, a2);
+    case XENMEM_exchange:
+        return memory_exchange(v, regs, a2);
     case XENMEM_current_reservation:
         d = target_domain(v, a2, &err);
+        if (d)
+            domain_reap_given_back(d);  /* frames given back and unreferenced since */
         return d ? (long)d->tot_pages : err;
     case XENMEM_maximum_reservation:
         d = target_domain(v, a2, &err);

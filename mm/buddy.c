@@ -234,9 +234,12 @@ int buddy_alloc_below(struct buddy *b, unsigned order, mfn_t limit, mfn_t *out)
     return -ENOMEM;
 }
 
-/* Logs why freeing (mfn, order) is wrong; returns 0 if it is right. The
- * table is read only once mfn is known to be in a managed chunk. */
-static int check_free(const struct buddy *b, mfn_t mfn, unsigned order)
+/* Logs why freeing (mfn, order) is wrong; returns 0 if it is right and
+ * sets *head to the allocated block that holds it. A free may cover a
+ * whole allocated block or any aligned piece of one (a domain gives back
+ * single frames of a block it was given at a higher order). The table is
+ * read only once mfn is known to be in a managed chunk. */
+static int check_free(const struct buddy *b, mfn_t mfn, unsigned order, mfn_t *head)
 {
     const char *why = NULL;
     mfn_t h = INVALID_MFN;
@@ -256,26 +259,48 @@ static int check_free(const struct buddy *b, mfn_t mfn, unsigned order)
         return -EINVAL;
     }
 
+    /* mfn is aligned to 2^order and lies in block h: if order <= the
+     * block's order, the whole piece lies in the block. */
     const struct frame *f = &b->table[h];
-    if (h == mfn && f->state == FRAME_ALLOCATED && f->order == order)
+    *head = h;
+    if (f->state == FRAME_ALLOCATED && order <= f->order)
         return 0;
-    if (f->state == FRAME_FREE_HEAD)
-        why = "double free (frame is free)";
-    else if (h != mfn)
-        why = "not the first frame of its block";
-    else
-        why = "order differs from the allocation";
+    why = f->state == FRAME_FREE_HEAD ? "double free (frame is free)"
+                                      : "bigger than the allocated block";
     log_err("buddy: bad free of mfn 0x%lx order %u: %s; block 0x%lx order %u\n",
             (unsigned long)mfn, order, why, (unsigned long)h, f->order);
     return -EINVAL;
 }
 
+/* Splits allocated block h until the aligned piece (mfn, order) is a block
+ * of its own; the other halves stay allocated as blocks of their own (their
+ * head entries keep the owner the caller gave their frames). */
+static void split_allocated(struct buddy *b, mfn_t h, mfn_t mfn, unsigned order)
+{
+    unsigned o = b->table[h].order;
+
+    while (o > order) {
+        o--;
+        mfn_t upper = h + order_frames(o);
+        mfn_t other = mfn >= upper ? h : upper;
+        b->table[other].state = FRAME_ALLOCATED;
+        b->table[other].order = (uint8_t)o;
+        if (mfn >= upper)
+            h = upper;
+    }
+    b->table[mfn].state = FRAME_ALLOCATED;
+    b->table[mfn].order = (uint8_t)order;
+}
+
 int buddy_free(struct buddy *b, mfn_t mfn, unsigned order)
 {
-    int rc = check_free(b, mfn, order);
+    mfn_t h;
+    int rc = check_free(b, mfn, order, &h);
 
     if (rc)
         return rc;
+    if (h != mfn || b->table[h].order != order)
+        split_allocated(b, h, mfn, order);
     b->table[mfn].owner = FRAME_OWNER_NONE;
     free_block(b, mfn, order);
     return 0;

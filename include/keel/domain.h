@@ -38,8 +38,11 @@ struct domain {
 
     uint64_t tot_pages;                 /* frames it owns now */
     uint64_t max_pages;                 /* limit on tot_pages */
-    struct domain_extent *extents;      /* every allocation, for destruction */
+    struct domain_extent *extents;      /* allocations that may still hold its
+                                         * frames (see domain_destroy) */
     unsigned nr_extents, cap_extents;
+    mfn_t *given_back;                  /* frames released while still referenced */
+    unsigned nr_given_back, cap_given_back;
 
     struct vcpu *vcpu[MAX_VCPUS_PER_DOMAIN];
     unsigned nr_vcpus;
@@ -77,6 +80,41 @@ static inline void domain_unlock(struct domain *d, uint64_t flags)
 struct domain *domain_create(int id, const char *name, bool privileged, uint64_t max_pages);
 /* Allocates 2^order frames owned by d (accounted against max_pages). */
 int domain_alloc_frames(struct domain *d, unsigned order, mfn_t *mfn);
+/* ---- reservation changes (XENMEM_*, hypercall/memory_reservation.c) ----
+ * A domain's frames are allocated blocks of the frame allocator whose every
+ * frame has owner == d->id; a frame given back alone splits its block
+ * (mm/buddy.c frees any aligned piece of an allocated block). */
+
+/* frame.flags bit: the guest gave the frame back while something still
+ * referenced it; it stays d's (and counted in tot_pages, as in Xen) until
+ * domain_reap_given_back finds it unreferenced. */
+#define FRAME_FLAG_GIVEN_BACK   0x0001
+
+/* Allocates 2^order zeroed frames lying below machine frame `limit` (0: no
+ * limit) for d; counted against max_pages if `account` (XENMEM_exchange
+ * swaps frames without changing the count). -ENOMEM, -EINVAL (order). */
+int domain_alloc_frames_below(struct domain *d, unsigned order, mfn_t limit, bool account,
+                              mfn_t *mfn);
+/* Outcome of domain_take_frame. */
+enum domain_take {
+    DOMAIN_TAKEN,           /* no longer d's: pass it to domain_free_taken */
+    DOMAIN_DEFERRED,        /* still referenced: marked given back (or was) */
+};
+/* Takes frame mfn from d (caller holds d's lock). Unreferenced: owner
+ * becomes the hypervisor, tot_pages drops, DOMAIN_TAKEN. Referenced (mapped,
+ * typed, pinned, a base pointer, a descriptor page ...): if `defer`, marked
+ * given back and DOMAIN_DEFERRED, else -EINVAL. -EINVAL: no such frame;
+ * -ENXIO: not d's; -EBUSY: a frame Keel itself maps for d (shared_info). */
+int domain_take_frame(struct domain *d, mfn_t mfn, bool defer);
+/* Undoes a DOMAIN_TAKEN that was not freed yet (caller holds d's lock). */
+void domain_untake_frame(struct domain *d, mfn_t mfn);
+/* Frames taken from d, n runs of 2^order from firsts[i]: flushes d's TLBs
+ * (no stale translation may survive), scrubs the frames, invalidates
+ * their M2P entries and frees them. */
+void domain_free_taken(struct domain *d, const mfn_t *firsts, unsigned n, unsigned order);
+/* Frees the given-back frames of d nothing references any more. */
+void domain_reap_given_back(struct domain *d);
+
 /* Returns every frame and frees the domain object; its id becomes free. */
 void domain_destroy(struct domain *d);
 void domain_shutdown(struct domain *d, unsigned reason);
