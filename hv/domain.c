@@ -377,6 +377,23 @@ static void domain_teardown_now(struct domain *d)
         done(id, state, code);
 }
 
+unsigned domain_count(unsigned *stopping)
+{
+    unsigned n = 0, s = 0;
+    uint64_t f = spin_lock_irqsave(&domains_lock);
+    for (unsigned i = 0; i < MAX_DOMAINS; i++) {
+        const struct domain *d = domains[i];
+        if (!d)
+            continue;
+        n++;
+        s += d->state == DOMAIN_SHUTDOWN || d->state == DOMAIN_CRASHED;
+    }
+    spin_unlock_irqrestore(&domains_lock, f);
+    if (stopping)
+        *stopping = s;
+    return n;
+}
+
 struct domain *domain_by_id(uint16_t id)
 {
     return id < MAX_DOMAINS ? domains[id] : NULL;

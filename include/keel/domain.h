@@ -121,6 +121,9 @@ void domain_shutdown(struct domain *d, unsigned reason);
 /* Stops a misbehaving domain with a log line saying why. */
 void domain_crash(struct domain *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 struct domain *domain_by_id(uint16_t id);
+/* Domains that exist (not yet destroyed); *stopping: of them, shut down
+ * or crashed and on their way out. */
+unsigned domain_count(unsigned *stopping);
 const char *domain_state_name(enum domain_state s);
 void domain_list(void);     /* debug key */
 /* No vCPU of the stopped domain d runs or is queued any more: its vCPUs

@@ -68,8 +68,10 @@ void buddy_add_free_range(struct buddy *b, mfn_t start, mfn_t count);
 int buddy_alloc(struct buddy *b, unsigned order, mfn_t *out);
 /* Same, for a block lying entirely below frame `limit`. O(free blocks). */
 int buddy_alloc_below(struct buddy *b, unsigned order, mfn_t limit, mfn_t *out);
-/* 0, or -EINVAL with a log line on a double free, an unmanaged, misaligned
- * or out-of-range frame, a tail frame, or an order other than allocated. */
+/* Frees 2^order frames at mfn: a whole allocated block or any aligned
+ * piece of one (the rest of the block stays allocated, split into smaller
+ * blocks). 0, or -EINVAL with a log line on a double free, an unmanaged,
+ * misaligned or out-of-range frame, or a piece bigger than its block. */
 int buddy_free(struct buddy *b, mfn_t mfn, unsigned order);
 
 uint64_t buddy_free_frames(const struct buddy *b);

@@ -107,6 +107,7 @@ if [ $# -eq 0 ]; then
     run_pair exceptions console 2
     run_pair exceptions mmu_attacks 2           # the attacker is the unprivileged one
     run_pair mmu_attacks crash_in_handler 2     # a domU crashes while dom0 attacks
+    run_pair exceptions memory_reservation 2    # reservations of an unprivileged domU
 fi
 echo "keel-guests: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
