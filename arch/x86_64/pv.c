@@ -182,6 +182,7 @@ static void enter_on_clean_stack(void *arg)
     struct cpu_regs *f = guest_regs();
     pv_switch_to(arg, f);
     sched_start_slice();
+    pv_deliver_pending_upcall(f);
     pv_return_to_guest(f);
 }
 
@@ -292,6 +293,20 @@ static bool vector_has_error(unsigned v)
     return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 30;
 }
 
+/* Last step of every return to the guest (Xen's test_all_events, ref
+ * 3.5/6.2): an upcall pending in vcpu_info with events unmasked enters the
+ * event callback, events masked, on top of whatever the guest was doing. */
+void pv_deliver_pending_upcall(struct cpu_regs *regs)
+{
+    struct vcpu *v = current_vcpu();
+    const uint8_t *vi = v ? vcpu_info_bytes(v) : NULL;
+    if (!vi || !v->event_callback)
+        return;
+    if (!READ_ONCE(vi[0]) || READ_ONCE(vi[1]))
+        return;
+    pv_bounce_to(v, regs, v->event_callback, false, 0, true);
+}
+
 void pv_guest_trap(struct cpu_regs *regs)
 {
     struct vcpu *v = current_vcpu();
@@ -342,15 +357,16 @@ void pv_syscall(struct cpu_regs *regs)
             regs->vector = VEC_UD;
             regs->error_code = 0;
             pv_guest_trap(regs);
-            return;
+        } else {
+            pv_bounce_to(v, regs, v->syscall_callback, false, 0, v->syscall_flags & 1);
         }
-        pv_bounce_to(v, regs, v->syscall_callback, false, 0, v->syscall_flags & 1);
-        return;
+    } else {
+        hypercall_dispatch(v, regs);
+        if (!vcpu_runnable(v))
+            this_cpu()->need_resched = true;    /* went offline, paused or stopped */
+        sched_maybe_switch(regs);
     }
-    hypercall_dispatch(v, regs);
-    if (!vcpu_runnable(v))
-        this_cpu()->need_resched = true;    /* went offline, paused or stopped */
-    sched_maybe_switch(regs);
+    pv_deliver_pending_upcall(regs);
 }
 
 /* ---- iret hypercall (ref 3.7): the frame is at the guest's RSP ---- */

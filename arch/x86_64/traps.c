@@ -157,12 +157,15 @@ void trap_dispatch(struct cpu_regs *regs)
             log_warn("irq: unexpected vector 0x%x on CPU %u\n", v, smp_processor_id());
         if (v != VEC_SPURIOUS)
             apic_eoi();
-        if ((regs->cs & 3) == 3)
-            sched_maybe_switch(regs);   /* only the top frame is a guest's */
+        if ((regs->cs & 3) == 3) {      /* only the top frame is a guest's */
+            sched_maybe_switch(regs);
+            pv_deliver_pending_upcall(regs);
+        }
         return;
     }
     if ((regs->cs & 3) == 3 && v != VEC_NMI && v != VEC_MC && v != VEC_DF) {
         pv_guest_trap(regs);            /* the guest's own exception */
+        pv_deliver_pending_upcall(regs);
         return;
     }
     if (v == VEC_DB && pv_debug_trap_in_hypervisor(regs))

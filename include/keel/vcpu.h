@@ -78,6 +78,9 @@ void pv_cpu_init(void);                 /* syscall MSRs and entry stub, per CPU 
 void pv_guest_trap(struct cpu_regs *regs);
 
 void pv_syscall(struct cpu_regs *regs);
+/* Enters the event callback if an upcall is pending and events are
+ * unmasked (every return to the guest ends with this). */
+void pv_deliver_pending_upcall(struct cpu_regs *regs);
 /* Virtual kernel/user mode switch: page tables and GS bases (ref 3.4). */
 void pv_toggle_guest_mode(struct vcpu *v);
 /* vcpu_info's evtchn_upcall_mask (events masked when no vcpu_info). */
