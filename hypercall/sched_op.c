@@ -1,5 +1,6 @@
-/* sched_op (#29) (ref 5.16). Without event channels yet, block returns at
- * once (the ABI allows a spurious wake-up) and poll is unimplemented. */
+/* sched_op (#29) (ref 5.16). Without event channels yet, block unmasks
+ * events and returns at once (the ABI allows a spurious wake-up); poll is
+ * unimplemented. */
 #include <keel/hypercall.h>
 #include <keel/domain.h>
 #include <keel/errno.h>
@@ -31,6 +32,9 @@ DECLARE_HYPERCALL(sched_op)
         sched_yield();                  /* the switch happens on the way out */
         return 0;
     case SCHEDOP_block:
+        /* Events are unmasked (a pending upcall is delivered on the way
+         * out); with no event source yet the vCPU wakes at once. */
+        pv_set_events_masked(v, false);
         return 0;
     case SCHEDOP_shutdown:
         if ((rc = read_reason(a2, &reason)))
