@@ -336,9 +336,15 @@ static uint64_t free_owned_in(struct domain *d, mfn_t first, uint64_t count)
     return freed;
 }
 
+/* Domains between the start of domain_destroy and its last kfree: still
+ * counted by domain_count, so that no one compares free memory while a
+ * destruction is half done. */
+static unsigned domains_destroying;
+
 void domain_destroy(struct domain *d)
 {
     uint64_t freed = 0;
+    __atomic_add_fetch(&domains_destroying, 1, __ATOMIC_SEQ_CST);
     pv_mm_relinquish(d);
     for (unsigned i = 0; i < d->nr_extents; i++)
         freed += free_owned_in(d, d->extents[i].mfn, 1UL << d->extents[i].order);
@@ -352,6 +358,7 @@ void domain_destroy(struct domain *d)
     kfree(d->extents);
     kfree(d->given_back);
     kfree(d);
+    __atomic_sub_fetch(&domains_destroying, 1, __ATOMIC_SEQ_CST);
 }
 
 /* The scheduler saw the last active vCPU of the stopped domain d go off. */
@@ -389,9 +396,10 @@ unsigned domain_count(unsigned *stopping)
         s += d->state == DOMAIN_SHUTDOWN || d->state == DOMAIN_CRASHED;
     }
     spin_unlock_irqrestore(&domains_lock, f);
+    unsigned dying = __atomic_load_n(&domains_destroying, __ATOMIC_SEQ_CST);
     if (stopping)
-        *stopping = s;
-    return n;
+        *stopping = s + dying;
+    return n + dying;
 }
 
 struct domain *domain_by_id(uint16_t id)

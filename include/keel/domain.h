@@ -121,8 +121,8 @@ void domain_shutdown(struct domain *d, unsigned reason);
 /* Stops a misbehaving domain with a log line saying why. */
 void domain_crash(struct domain *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 struct domain *domain_by_id(uint16_t id);
-/* Domains that exist (not yet destroyed); *stopping: of them, shut down
- * or crashed and on their way out. */
+/* Domains that exist or are being destroyed; *stopping: of them, shut
+ * down, crashed or being destroyed (on their way out). */
 unsigned domain_count(unsigned *stopping);
 const char *domain_state_name(enum domain_state s);
 void domain_list(void);     /* debug key */
