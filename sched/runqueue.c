@@ -24,7 +24,29 @@ static void wake_cpu(void *arg)
 
 bool vcpu_runnable(const struct vcpu *v)
 {
-    return v->online && v->d->state == DOMAIN_RUNNING;
+    return v->online && !v->blocked && v->d->state == DOMAIN_RUNNING;
+}
+
+/* The current vCPU v stops until sched_unblock(v), unless `wake_now`
+ * (called after v->blocked is set, e.g. "an event is already pending")
+ * says otherwise: checking after setting the flag closes the race with a
+ * sender that sets the event and then unblocks. The switch away happens
+ * on the way back to the guest. */
+void sched_block(struct vcpu *v, bool (*wake_now)(struct vcpu *))
+{
+    __atomic_store_n(&v->blocked, true, __ATOMIC_SEQ_CST);
+    if (wake_now && wake_now(v)) {
+        __atomic_store_n(&v->blocked, false, __ATOMIC_SEQ_CST);
+        return;
+    }
+    this_cpu()->need_resched = true;
+}
+
+/* Ends v's block (an event arrived, its timer fired): queued to run. */
+void sched_unblock(struct vcpu *v)
+{
+    if (__atomic_exchange_n(&v->blocked, false, __ATOMIC_SEQ_CST))
+        sched_wake(v);
 }
 
 static void rq_append(struct percpu *pc, struct vcpu *v)

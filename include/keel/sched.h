@@ -21,6 +21,10 @@ struct vcpu *sched_pick_next(void);
 bool sched_put_prev(struct vcpu *prev);
 /* v's CPU reconsiders what it runs at its next return to a guest. */
 void sched_kick(struct vcpu *v);
+/* Blocks the current vCPU v until sched_unblock(v), unless wake_now(v),
+ * checked after the blocked flag is set, is true (no lost wake-ups). */
+void sched_block(struct vcpu *v, bool (*wake_now)(struct vcpu *));
+void sched_unblock(struct vcpu *v);
 void sched_yield(void);
 void sched_start_slice(void);
 void sched_maybe_switch(struct cpu_regs *regs);

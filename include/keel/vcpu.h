@@ -25,6 +25,7 @@ struct vcpu {
     unsigned processor;                 /* pCPU it runs on */
     bool online;                        /* up (VCPUOP_up / built so) */
     bool initialised;                   /* has a context (VCPUOP_initialise) */
+    volatile bool blocked;              /* SCHEDOP_block/poll: waits for an event */
     enum { VCPU_OFF, VCPU_QUEUED, VCPU_RUNNING } sched_state;  /* under its CPU's rq_lock */
     struct vcpu *rq_next;               /* run queue link */
 
