@@ -45,12 +45,14 @@ run_shape() {
 # their memory returned (no reference left behind).
 run_pair() {
     local d0=$1 du=$2 smp=$3 log=build/guests/logs/pair-$1-$2.keel.log why=""
+    shift 3
+    local extra="$*"
     [ -f "build/guests/$d0.elf" ] && [ -f "build/guests/$du.elf" ] || {
         echo "FAIL pair $d0 + $du: not built"; fail=$((fail + 1)); return; }
     rm -f "$log"
     timeout "$T" qemu-system-x86_64 -accel tcg -cpu max -m 512 -smp "$smp" -nographic -no-reboot \
         -display none -net none -monitor none -serial "file:$log" -kernel build/keel.elf \
-        -append "console=com1 domu=1:$du:32M" \
+        -append "console=com1 domu=1:$du:32M $extra" \
         -initrd "build/guests/$d0.elf,build/guests/$du.elf" </dev/null >/dev/null 2>&1
     local rc=$?
     [ "$rc" -eq 0 ] || why="QEMU ended with status $rc"
@@ -103,11 +105,14 @@ for elf in "${elfs[@]}"; do
     # the fpu test as dom0 and as domU on one CPU (also by `run-keel.sh fpu`).
     [ "$name" = fpu ] && run_pair fpu fpu 1
 done
+# The pairs: tests/guests/pairs.list, one per line: DOM0 DOMU SMP [extra
+# Keel options...] (# starts a comment).
 if [ $# -eq 0 ]; then
-    run_pair exceptions console 2
-    run_pair exceptions mmu_attacks 2           # the attacker is the unprivileged one
-    run_pair mmu_attacks crash_in_handler 2     # a domU crashes while dom0 attacks
-    run_pair exceptions memory_reservation 2    # reservations of an unprivileged domU
+    while read -r d0 du smp extra; do
+        case $d0 in ''|'#'*) continue;; esac
+        extra=${extra%%#*}
+        run_pair "$d0" "$du" "$smp" $extra
+    done < tests/guests/pairs.list
 fi
 echo "keel-guests: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
