@@ -126,7 +126,7 @@ static int update_validated(struct pv_mm_ctx *ctx, uint64_t *p, unsigned level,
         p[index] = new;
         return 0;
     }
-    rc = pv_get_entry_refs(ctx, level, new);
+    rc = pv_get_entry_refs_validated(ctx, level, new);  /* checked just above */
     if (rc)
         return rc;
     p[index] = new;

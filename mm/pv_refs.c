@@ -116,11 +116,15 @@ void pv_put_ref(struct pv_mm_ctx *ctx, mfn_t mfn)
 
 int pv_get_entry_refs(struct pv_mm_ctx *ctx, unsigned level, uint64_t e)
 {
+    int rc = pv_pt_validate_entry(ctx, level, e);
+    return rc ? rc : pv_get_entry_refs_validated(ctx, level, e);
+}
+
+int pv_get_entry_refs_validated(struct pv_mm_ctx *ctx, unsigned level, uint64_t e)
+{
+    int rc;
     if (!(e & PV_PTE_P))
         return 0;
-    int rc = pv_pt_validate_entry(ctx, level, e);
-    if (rc)
-        return rc;
     unsigned t = pv_pt_entry_target_type(level, e);
     if (t == PV_TYPE_NONE)
         return pv_get_ref(ctx, pv_pte_mfn(e));

@@ -4,9 +4,11 @@
 # round trip between two vCPUs on one CPU) in guest TSC cycles, measured by
 # the benchmark kernel tests/guests/bench/pvbench.c as dom0 on Keel and on
 # Debian's Xen 4.17 (../shared/tools/xen-ref), both under QEMU TCG with one
-# CPU. Prints per operation the median over RUNS boots (default 3) of each
-# kernel's own medians. TCG makes absolute numbers meaningless; the ratio
-# between the two hypervisors on the same rig is the figure to watch.
+# CPU and `-icount shift=0` (the guest TSC counts instructions, so the
+# figures repeat from run to run). Prints per operation the median over
+# RUNS boots (default 3) of each kernel's own medians. Emulated cycles are
+# not a real CPU's; the ratio between the two hypervisors on the same rig
+# is the figure to watch.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 2
@@ -21,13 +23,13 @@ OUT=$(mktemp -d "${TMPDIR:-/tmp}/keel-pvbench.XXXXXX")
 trap 'rm -rf "$OUT"' EXIT
 
 run_keel() {
-    timeout 120 qemu-system-x86_64 -accel tcg -cpu max -m 512 -smp 1 -nographic -no-reboot \
+    timeout 300 qemu-system-x86_64 -accel tcg -cpu max -m 512 -smp 1 -icount shift=0 -nographic -no-reboot \
         -display none -net none -monitor none -serial "file:$1" -kernel build/keel.elf \
         -append "console=com1 dom0_max_vcpus=2" -initrd "$ELF" </dev/null >/dev/null 2>&1
 }
 
 run_xen() {
-    "$XEN_REF" -t 120 -s 1 -x "dom0_max_vcpus=2" "$ELF" >"$1" 2>&1
+    "$XEN_REF" -t 300 -s 1 -q "-icount shift=0" -x "dom0_max_vcpus=2" "$ELF" >"$1" 2>&1
 }
 
 for ((i = 1; i <= RUNS; i++)); do
@@ -48,7 +50,8 @@ for hv in keel xen; do
     done
 done
 printf '%-20s %10s %10s %8s\n' "cycles per op" "Keel" "Xen 4.17" "Keel/Xen"
-for op in null_hypercall update_va_mapping mmu_update tlb_flush_local trap_bounce_iret yield_round_trip; do
+for op in null_hypercall update_va_mapping mmu_update mmu_update_batch512 tlb_flush_local \
+          trap_bounce_iret pf_round_trip yield_round_trip; do
     k=$(median keel $op) x=$(median xen $op)
     r=$(awk -v k="$k" -v x="$x" 'BEGIN { if (k + 0 > 0 && x + 0 > 0) printf "%.2f", k / x; else print "-" }')
     printf '%-20s %10s %10s %8s\n' "$op" "$k" "$x" "$r"

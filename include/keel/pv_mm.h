@@ -184,6 +184,8 @@ bool pv_frame_unreferenced(const struct pv_mm_ctx *ctx, mfn_t mfn);
 /* References held by one entry of a level-`level` table (see above):
  * taken after checking the bits, or dropped. For validated tables only. */
 int pv_get_entry_refs(struct pv_mm_ctx *ctx, unsigned level, uint64_t e);
+/* The same for an entry pv_pt_validate_entry has just accepted. */
+int pv_get_entry_refs_validated(struct pv_mm_ctx *ctx, unsigned level, uint64_t e);
 void pv_put_entry_refs(struct pv_mm_ctx *ctx, unsigned level, uint64_t e);
 
 /* General reference (keeps the owner fixed). -EPERM, -EOVERFLOW. */
