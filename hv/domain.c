@@ -7,6 +7,7 @@
 #include <keel/domain.h>
 #include <keel/console.h>
 #include <keel/errno.h>
+#include <keel/evtchn.h>
 #include <keel/log.h>
 #include <keel/m2p.h>
 #include <keel/mm.h>
@@ -57,6 +58,11 @@ struct domain *domain_create(int id, const char *name, bool privileged, uint64_t
     d->max_pages = max_pages;
     d->lock = (spinlock_t)SPINLOCK_INIT;
     keel_strlcpy(d->name, name, sizeof(d->name));
+    if (evtchn_domain_init(d)) {
+        log_err("domain: no memory for the event channels of '%s'\n", name);
+        domain_destroy(d);
+        return NULL;
+    }
     log_info("domain %u: created '%s'%s, up to %lu KiB\n", d->id, d->name,
              privileged ? " (privileged)" : "", max_pages * 4);
     return d;
@@ -345,6 +351,7 @@ void domain_destroy(struct domain *d)
 {
     uint64_t freed = 0;
     __atomic_add_fetch(&domains_destroying, 1, __ATOMIC_SEQ_CST);
+    evtchn_domain_destroy(d);           /* (done already if it ever ran) */
     pv_mm_relinquish(d);
     for (unsigned i = 0; i < d->nr_extents; i++)
         freed += free_owned_in(d, d->extents[i].mfn, 1UL << d->extents[i].order);
@@ -372,6 +379,7 @@ static void domain_teardown_now(struct domain *d)
 {
     if (d->console_len)
         log_info("(d%u) %.*s\n", d->id, (int)d->console_len, d->console_line);
+    evtchn_domain_destroy(d);           /* peers unbound, poll timers stopped: before the vCPUs go */
     for (unsigned i = 0; i < d->nr_vcpus; i++)
         if (d->vcpu[i])
             vcpu_destroy(d->vcpu[i]);

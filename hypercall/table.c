@@ -20,6 +20,7 @@ static const struct hypercall_def hypercall_table[NR_HYPERCALLS] = {
     [12] = { "memory_op",        do_memory_op,        false },
     [13] = { "multicall",        do_multicall,        false },
     [14] = { "update_va_mapping", do_update_va_mapping, false },
+    [16] = { "event_channel_op_compat", do_event_channel_op_compat, false },
     [17] = { "xen_version",      do_xen_version,      false },
     [18] = { "console_io",       do_console_io,       false },
     [21] = { "vm_assist",        do_vm_assist,        false },
@@ -29,6 +30,7 @@ static const struct hypercall_def hypercall_table[NR_HYPERCALLS] = {
     [26] = { "mmuext_op",        do_mmuext_op,        false },
     [29] = { "sched_op",         do_sched_op,         false },
     [30] = { "callback_op",      do_callback_op,      false },
+    [32] = { "event_channel_op", do_event_channel_op, false },
     [33] = { "physdev_op",       do_physdev_op,       false },
 };
 

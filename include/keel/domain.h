@@ -27,6 +27,7 @@ struct domain_extent {
 };
 
 struct vcpu;
+struct evtchn_domain;
 
 struct domain {
     uint16_t id;
@@ -53,6 +54,8 @@ struct domain {
     unsigned console_len;
     void *shared_info;                  /* hypervisor mapping of its shared_info page */
     mfn_t shared_info_mfn;
+    spinlock_t evtchn_lock;             /* event channels (hv/evtchn_internal.h) */
+    struct evtchn_domain *evtchn;       /* its port table; NULL once destroyed */
     /* Called after destruction (e.g. a self-test's verdict). */
     void (*on_destroy)(uint16_t id, enum domain_state state, unsigned shutdown_code);
 };

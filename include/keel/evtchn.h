@@ -22,4 +22,35 @@ void evtchn_send_global_virq(struct domain *d, unsigned virq);
 /* Debug key: the domain's bound ports with their state, pending, masked. */
 void evtchn_dump(struct domain *d);
 
+/* ---- the guest's operations (hypercall/event_channel.c copies the
+ * arguments; these check them with Xen 4.17's errors, fill the outputs and
+ * return 0 or -errno). v is the calling vCPU. ---- */
+struct evtchn_alloc_unbound;
+struct evtchn_bind_interdomain;
+struct evtchn_bind_virq;
+struct evtchn_bind_ipi;
+struct evtchn_status;
+long evtchn_alloc_unbound(struct vcpu *v, struct evtchn_alloc_unbound *a);
+long evtchn_bind_interdomain(struct vcpu *v, struct evtchn_bind_interdomain *b);
+long evtchn_bind_virq(struct vcpu *v, struct evtchn_bind_virq *b);
+long evtchn_bind_ipi(struct vcpu *v, struct evtchn_bind_ipi *b);
+long evtchn_bind_vcpu(struct vcpu *v, uint32_t port, uint32_t vcpu_id);
+long evtchn_close(struct domain *d, uint32_t port);
+long evtchn_send(struct domain *d, uint32_t port);
+long evtchn_status(struct vcpu *v, struct evtchn_status *s);
+long evtchn_unmask(struct domain *d, uint32_t port);
+long evtchn_reset(struct vcpu *v, uint16_t dom);
+
+/* ---- blocking (hypercall/sched_op.c) ---- */
+/* An upcall is pending and events are unmasked (Xen's
+ * local_events_need_delivery): a blocked vCPU must not sleep. */
+bool evtchn_upcall_deliverable(struct vcpu *v);
+/* SCHEDOP_block: unmask events and sleep until one arrives. */
+void evtchn_block(struct vcpu *v);
+/* SCHEDOP_poll: 0 at once when one of the ports is pending (or an upcall
+ * is deliverable), else sleeps until one is or until `timeout` (absolute
+ * system time ns, 0 none) and returns 0. -EINVAL: over 128 ports, a port
+ * not bound; -EFAULT: the list unreadable. */
+long evtchn_poll(struct vcpu *v, uint64_t ports_va, uint32_t nr_ports, uint64_t timeout);
+
 #endif

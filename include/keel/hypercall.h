@@ -52,5 +52,7 @@ DECLARE_HYPERCALL(vcpu_op);
 DECLARE_HYPERCALL(update_descriptor);
 long hypercall_call_nested(struct vcpu *v, struct cpu_regs *regs, uint64_t nr, const uint64_t args[6]);
 DECLARE_HYPERCALL(set_callbacks);
+DECLARE_HYPERCALL(event_channel_op);
+DECLARE_HYPERCALL(event_channel_op_compat);
 
 #endif
