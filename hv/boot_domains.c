@@ -2,8 +2,11 @@
  * privileged initial domain (dom0) with its command line, module 1 its
  * initrd. For tests before a control domain exists, `domu=` starts further
  * modules as unprivileged domains:
- *     domu=<module>:<name>:<memory>[:<vcpus>]     e.g. domu=2:t1:32M:2
- * (repeatable). A module named by domu= is not dom0's initrd. When dom0
+ *     domu=<module>:<name>:<memory>[:<vcpus>][:weight=N][:cap=N][:cpus=A-B]
+ * e.g. domu=2:t1:32M:2:weight=512:cap=50 (repeatable): scheduler weight
+ * (default 256), cap in percent of one CPU (0 = none) and the CPUs its
+ * vCPUs may run on (hard affinity; default all). dom0_weight=, dom0_cap=
+ * and dom0_cpus= do the same for dom0. A module named by domu= is not dom0's initrd. When dom0
  * shuts down, the machine powers off or reboots as dom0 asked. */
 #include <keel/dom_build.h>
 #include <keel/alloc.h>
@@ -15,6 +18,7 @@
 #include <keel/mm.h>
 #include <keel/percpu.h>
 #include <keel/power.h>
+#include <keel/sched.h>
 #include <keel/string.h>
 #include <keel/vcpu.h>
 #include <keel/x86.h>
@@ -24,17 +28,24 @@
 
 #define MAX_DOMUS 16
 
+struct sched_spec {
+    unsigned weight, cap;               /* 0: default weight, no cap */
+    unsigned cpu_first, cpu_last;       /* hard affinity; last 0: all CPUs */
+};
+
 struct domu_spec {
     unsigned module;
     char name[DOMAIN_NAME_MAX];
     uint64_t mem;
     unsigned vcpus;
+    struct sched_spec sched;
 };
 
 static struct domu_spec domus[MAX_DOMUS];
 static unsigned nr_domus;
 static uint64_t opt_dom0_mem = MiB(256);
 static unsigned opt_dom0_vcpus = 1;
+static struct sched_spec opt_dom0_sched;
 
 static int parse_size(const char *s, const char **end, uint64_t *out)
 {
@@ -56,7 +67,41 @@ static int parse_size(const char *s, const char **end, uint64_t *out)
     return 0;
 }
 
-/* domu=<module>:<name>:<memory>[:<vcpus>] */
+/* cpus=A or A-B (a range of CPU numbers). */
+static int parse_cpus(const char *v, const char **end, struct sched_spec *s)
+{
+    uint64_t a, b;
+    if (keel_strtou64(v, end, 10, &a) || a >= NR_CPUS)
+        return -1;
+    b = a;
+    if (**end == '-' && (keel_strtou64(*end + 1, end, 10, &b) || b < a || b >= NR_CPUS))
+        return -1;
+    s->cpu_first = (unsigned)a;
+    s->cpu_last = (unsigned)b + 1;
+    return 0;
+}
+
+/* One ":key=value" scheduling field of domu= (p after the colon). */
+static int parse_sched_field(const char *p, const char **end, struct sched_spec *s)
+{
+    uint64_t n;
+    if (!strncmp(p, "weight=", 7)) {
+        if (keel_strtou64(p + 7, end, 10, &n) || n < 1 || n > SCHED_WEIGHT_MAX)
+            return -1;
+        s->weight = (unsigned)n;
+    } else if (!strncmp(p, "cap=", 4)) {
+        if (keel_strtou64(p + 4, end, 10, &n) || n > SCHED_CAP_MAX)
+            return -1;
+        s->cap = (unsigned)n;
+    } else if (!strncmp(p, "cpus=", 5)) {
+        return parse_cpus(p + 5, end, s);
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
+/* domu=<module>:<name>:<memory>[:<vcpus>][:weight=N][:cap=N][:cpus=A-B] */
 static int parse_domu(const char *v)
 {
     struct domu_spec s = { .vcpus = 1 };
@@ -71,11 +116,14 @@ static int parse_domu(const char *v)
     memcpy(s.name, name, (size_t)(colon - name));
     if (parse_size(colon + 1, &p, &s.mem) || s.mem < MiB(1))
         return -1;
-    if (*p == ':') {
+    if (*p == ':' && p[1] >= '0' && p[1] <= '9') {
         if (keel_strtou64(p + 1, &p, 10, &n) || n < 1 || n > MAX_VCPUS_PER_DOMAIN)
             return -1;
         s.vcpus = (unsigned)n;
     }
+    while (*p == ':')
+        if (parse_sched_field(p + 1, &p, &s.sched))
+            return -1;
     if (*p)
         return -1;
     domus[nr_domus++] = s;
@@ -94,6 +142,38 @@ static int parse_dom0_mem(const char *v)
 }
 param_custom("dom0_mem", parse_dom0_mem);
 param_uint("dom0_max_vcpus", opt_dom0_vcpus, 1, MAX_VCPUS_PER_DOMAIN);
+param_uint("dom0_weight", opt_dom0_sched.weight, 1, SCHED_WEIGHT_MAX);
+param_uint("dom0_cap", opt_dom0_sched.cap, 0, SCHED_CAP_MAX);
+
+static int parse_dom0_cpus(const char *v)
+{
+    const char *end;
+    return parse_cpus(v, &end, &opt_dom0_sched) || *end ? -1 : 0;
+}
+param_custom("dom0_cpus", parse_dom0_cpus);
+
+/* Weight, cap and affinity before the domain's vCPUs start; their
+ * runstate time counts from here (offline until started). */
+static void apply_sched(struct domain *d, const struct sched_spec *s)
+{
+    uint64_t mask[NR_CPUS / 64] = { 0 };
+    for (unsigned c = s->cpu_first; c < s->cpu_last; c++)
+        mask[c / 64] |= 1UL << (c % 64);
+    if (sched_set_params(d, s->weight, s->cap))
+        log_err("boot: domain %u: bad weight %u or cap %u\n", d->id, s->weight, s->cap);
+    uint64_t now = now_ns();
+    for (unsigned i = 0; i < d->nr_vcpus; i++) {
+        struct vcpu *v = d->vcpu[i];
+        if (!v)
+            continue;
+        sched_runstate_start(&v->runstate, now);
+        if (s->cpu_last && sched_set_affinity(v, mask))
+            log_err("boot: domain %u: no online CPU in cpus=%u-%u: runs anywhere\n", d->id,
+                    s->cpu_first, s->cpu_last - 1);
+    }
+    log_info("boot: domain %u ('%s'): weight %u, cap %u%%\n", d->id, d->name, d->sched_weight,
+             d->sched_cap);
+}
 
 static bool claimed_by_domu(unsigned module)
 {
@@ -165,7 +245,8 @@ static void start(struct domain *d)
 }
 
 static void build_module(const struct boot_info *bi, unsigned m, const char *name, bool priv,
-                         uint64_t mem, unsigned vcpus, int initrd_module, unsigned first_cpu)
+                         uint64_t mem, unsigned vcpus, int initrd_module, unsigned first_cpu,
+                         const struct sched_spec *sched)
 {
     const struct boot_module *mod = &bi->mod[m];
     struct pv_build_req r = {
@@ -184,6 +265,7 @@ static void build_module(const struct boot_info *bi, unsigned m, const char *nam
     }
     if (priv)
         d->on_destroy = dom0_ended;
+    apply_sched(d, sched);
     start(d);
 }
 
@@ -201,9 +283,10 @@ void boot_domains(const struct boot_info *bi)
     int initrd = bi->nr_mod > 1 && !claimed_by_domu(1) ? 1 : -1;
     kmem_trim();
     free_before_domains = mm_free_frames();
-    build_module(bi, 0, "dom0", true, opt_dom0_mem, opt_dom0_vcpus, initrd, 0);
+    sched_boot_report();
+    build_module(bi, 0, "dom0", true, opt_dom0_mem, opt_dom0_vcpus, initrd, 0, &opt_dom0_sched);
     for (unsigned i = 0; i < nr_domus; i++)
         if (domus[i].module)
             build_module(bi, domus[i].module, domus[i].name, false, domus[i].mem,
-                         domus[i].vcpus, -1, 1 + i);
+                         domus[i].vcpus, -1, 1 + i, &domus[i].sched);
 }

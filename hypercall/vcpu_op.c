@@ -220,6 +220,9 @@ DECLARE_HYPERCALL(vcpu_op)
         return t->online;
     case VCPUOP_register_vcpu_info:
         return register_vcpu_info(t, a3);
+    case VCPUOP_get_runstate_info:
+    case VCPUOP_register_runstate_memory_area:
+        return vcpu_op_runstate(v, t, (int)a1, a3);
     default:
         return hypercall_unimplemented(v, __HYPERVISOR_vcpu_op, "vcpu_op", a1);
     }

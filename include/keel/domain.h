@@ -5,6 +5,7 @@
 #include <keel/types.h>
 #include <keel/spinlock.h>
 #include <keel/smp.h>
+#include <keel/sched_policy.h>
 
 #define DOMID_FIRST_RESERVED    0x7ff0      /* DOMID_SELF and up are not domains */
 #define MAX_DOMAINS             256
@@ -48,6 +49,10 @@ struct domain {
     struct vcpu *vcpu[MAX_VCPUS_PER_DOMAIN];
     unsigned nr_vcpus;
     unsigned nr_active;                 /* vCPUs queued or running (sched/runqueue.c) */
+    unsigned sched_weight;              /* proportional share, 0 = default 256 */
+    unsigned sched_cap;                 /* percent of one CPU, 0 = no cap */
+    spinlock_t cap_lock;                /* cap_budget (capped domains only) */
+    struct sched_cap cap_budget;
     bool torn_down;                     /* teardown started (exactly once) */
     uint64_t enosys_logged[2];          /* hypercall numbers already reported */
     char console_line[160];             /* console_io output until a newline */

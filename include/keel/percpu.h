@@ -38,7 +38,12 @@ struct percpu {
     volatile uint64_t timer_irqs;       /* APIC timer interrupts taken */
     struct timer heartbeat;             /* 1 Hz, see sched/timer.c */
     spinlock_t rq_lock;                 /* run queue (sched/runqueue.c) */
-    struct vcpu *rq_head, *rq_tail;
+    struct sched_item *rq_head;         /* queued vCPUs (struct vcpu.sched) */
+    unsigned rq_len;
+    uint64_t min_vtime;                 /* queue's virtual time floor (monotonic) */
+    struct vcpu *sched_curr;            /* vCPU running here (NULL: idle) */
+    volatile bool sched_idle;           /* in the idle loop: wake it to steal work */
+    uint64_t slice_start;               /* when the current vCPU was last charged */
     struct timer slice;
     volatile bool need_resched;
     struct vcpu *last_vcpu;             /* whose translations the TLB may hold */

@@ -1,12 +1,15 @@
-/* Scheduling. For now each CPU idles until interrupted; the scheduler of
- * vCPUs comes with the PV core. */
+/* Scheduling: per-CPU run queues of vCPUs under a proportional-share
+ * ("credit") policy with caps, hard affinity and work stealing between
+ * CPUs (sched/runqueue.c; the policy arithmetic in keel/sched_policy.h). */
 #ifndef KEEL_SCHED_H
 #define KEEL_SCHED_H
 
 #include <keel/compiler.h>
 #include <keel/types.h>
+#include <keel/sched_policy.h>
 
 struct vcpu;
+struct domain;
 struct cpu_regs;
 
 void idle_loop(void) __noreturn;
@@ -27,6 +30,34 @@ void sched_block(struct vcpu *v, bool (*wake_now)(struct vcpu *));
 void sched_unblock(struct vcpu *v);
 void sched_yield(void);
 void sched_start_slice(void);
+/* The idle loop is about to halt: marks the CPU idle (others wake it to
+ * steal work) and arms a wake-up for a parked capped vCPU. */
+void sched_idle_arm(void);
 void sched_maybe_switch(struct cpu_regs *regs);
+
+/* ---- parameters, accounting, debugging ---- */
+/* Weight 1..65535 (0: default 256), cap 0..25600 percent of one CPU (0:
+ * none); -EINVAL when out of range. */
+int sched_set_params(struct domain *d, unsigned weight, unsigned cap);
+/* Hard affinity of a vCPU that has not started (mask of NR_CPUS bits;
+ * NULL: every CPU); -EINVAL if no online CPU is in it, -EBUSY if v is
+ * queued or running. */
+int sched_set_affinity(struct vcpu *v, const uint64_t *mask);
+bool sched_cpu_allowed(const struct vcpu *v, unsigned cpu);
+/* v's runstate figures as of now (any vCPU, from any CPU). */
+void sched_runstate_get(struct vcpu *v, struct sched_runstate *out);
+/* Copies v's runstate to its registered guest area (v's page tables must
+ * be loaded, in either mode); see hypercall/vcpu_runstate.c. */
+void vcpu_runstate_area_update(struct vcpu *v);
+/* VCPUOP_get_runstate_info / register_runstate_memory_area for target
+ * (hypercall/vcpu_runstate.c); v is the caller. */
+long vcpu_op_runstate(struct vcpu *v, struct vcpu *target, int cmd, uint64_t arg);
+/* The scheduler's name (boot option sched=) and its boot log lines (an
+ * unknown sched= name is reported there). */
+const char *sched_name(void);
+void sched_boot_report(void);
+/* Every vCPU with its state, weight, virtual time and time per state
+ * (debug key). */
+void sched_dump(void);
 
 #endif

@@ -8,6 +8,7 @@
 #include <keel/traps.h>
 #include <keel/compiler.h>
 #include <keel/percpu.h>
+#include <keel/sched_policy.h>
 
 struct domain;
 
@@ -27,7 +28,10 @@ struct vcpu {
     bool initialised;                   /* has a context (VCPUOP_initialise) */
     volatile bool blocked;              /* SCHEDOP_block/poll: waits for an event */
     enum { VCPU_OFF, VCPU_QUEUED, VCPU_RUNNING } sched_state;  /* under its CPU's rq_lock */
-    struct vcpu *rq_next;               /* run queue link */
+    struct sched_item sched;            /* run-queue link and virtual time (sched_policy.h) */
+    uint64_t affinity[NR_CPUS / 64];    /* hard affinity: CPUs it may run on (0s: any) */
+    struct sched_runstate runstate;     /* time per state, under its CPU's rq_lock */
+    uint64_t runstate_area;             /* guest VA of its runstate copy (0: none) */
 
     struct cpu_regs regs;               /* saved while not running */
     bool kernel_mode;                   /* the guest's virtual kernel/user mode */
