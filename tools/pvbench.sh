@@ -51,7 +51,7 @@ for hv in keel xen; do
 done
 printf '%-20s %10s %10s %8s\n' "cycles per op" "Keel" "Xen 4.17" "Keel/Xen"
 for op in null_hypercall update_va_mapping mmu_update mmu_update_batch512 tlb_flush_local \
-          trap_bounce_iret pf_round_trip yield_round_trip; do
+          trap_bounce_iret pf_round_trip yield_round_trip evtchn_round_trip; do
     k=$(median keel $op) x=$(median xen $op)
     r=$(awk -v k="$k" -v x="$x" 'BEGIN { if (k + 0 > 0 && x + 0 > 0) printf "%.2f", k / x; else print "-" }')
     printf '%-20s %10s %10s %8s\n' "$op" "$k" "$x" "$r"

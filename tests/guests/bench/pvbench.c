@@ -22,12 +22,51 @@ static inline uint64_t tsc(void)
     return ((uint64_t)hi << 32) | lo;
 }
 
+/* IPI ports: to_vcpu1 is bound to vCPU 1, to_vcpu0 to vCPU 0. Events stay
+ * masked: each side waits with SCHEDOP_poll and clears the bit itself. */
+static volatile uint32_t to_vcpu1, to_vcpu0;
+static volatile bool evtchn_mode;
+
+static void clear_pending(uint32_t port)
+{
+    __atomic_fetch_and(&shared_info->evtchn_pending[port / 64], ~(1UL << (port % 64)), __ATOMIC_SEQ_CST);
+}
+
+static long poll_port(uint32_t port)
+{
+    uint32_t p = port;
+    struct sched_poll sp = { .ports = (uint64_t)&p, .nr_ports = 1, .timeout = 0 };
+    return HYPERVISOR_sched_op(SCHEDOP_poll, &sp);
+}
+
+static long send_port(uint32_t port)
+{
+    struct evtchn_send s = { .port = port };
+    return HYPERVISOR_event_channel_op(EVTCHNOP_send, &s);
+}
+
 static void secondary_main(void)
 {
     for (;;) {
+        if (evtchn_mode) {
+            poll_port(to_vcpu1);
+            clear_pending(to_vcpu1);
+            send_port(to_vcpu0);
+            continue;
+        }
         spins1++;
         HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
     }
+}
+
+/* vCPU 0 -> vCPU 1 -> vCPU 0 through two IPI event channels. */
+static long op_evtchn_round_trip(unsigned i)
+{
+    (void)i;
+    if (send_port(to_vcpu1) || poll_port(to_vcpu0))
+        return -1;
+    clear_pending(to_vcpu0);
+    return 0;
 }
 
 static long op_null_hypercall(unsigned i)
@@ -156,5 +195,16 @@ void test_main(void)
     uint64_t before = spins1;
     bench("yield_round_trip", op_yield_round_trip);
     check(spins1 - before > ROUNDS * ITERS / 2, "vCPU 1 ran only %lu times", spins1 - before);
+
+    struct evtchn_bind_ipi b1 = { .vcpu = 1 }, b0 = { .vcpu = 0 };
+    if (HYPERVISOR_event_channel_op(EVTCHNOP_bind_ipi, &b1) ||
+        HYPERVISOR_event_channel_op(EVTCHNOP_bind_ipi, &b0)) {
+        fail("bind_ipi failed");
+        return;
+    }
+    to_vcpu1 = b1.port;
+    to_vcpu0 = b0.port;
+    evtchn_mode = true;
+    bench("evtchn_round_trip", op_evtchn_round_trip);
     set_page_rw(page, true);
 }
