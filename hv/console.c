@@ -153,30 +153,4 @@ uint64_t log_ring_head(void)
     return READ_ONCE(log_ring_pos);
 }
 
-/* ---- input ---- */
-
-extern const struct debug_key __start_keel_debug_keys[], __stop_keel_debug_keys[];
-
-static void debug_key_help(char key)
-{
-    (void)key;
-    log_info("debug keys:\n");
-    for (const struct debug_key *k = __start_keel_debug_keys; k < __stop_keel_debug_keys; k++)
-        log_info("  '%c'  %s\n", k->key, k->help);
-}
-debug_key('h', "show this help", debug_key_help);
-
-void console_handle_key(char c)
-{
-    for (const struct debug_key *k = __start_keel_debug_keys; k < __stop_keel_debug_keys; k++) {
-        if (k->key == c) {
-            k->fn(c);
-            return;
-        }
-    }
-}
-
-void console_enable_input(void)
-{
-    uart_enable_rx_irq(console_handle_key);
-}
+/* Serial input and the debug keys: hv/console_input.c. */

@@ -1,8 +1,10 @@
 /* console_io (#18): CONSOLEIO_write 0, CONSOLEIO_read 1 (ref 5.12).
  * Output is gathered per domain into lines, each printed with the
  * domain's id as a prefix so guests' lines never mix with each other's or
- * Keel's. Input is not routed to domains yet: read returns 0 bytes. */
+ * Keel's. CONSOLEIO_read hands dom0 its buffered serial input
+ * (hv/console_input.c); other domains read nothing. */
 #include <keel/hypercall.h>
+#include <keel/console.h>
 #include <keel/domain.h>
 #include <keel/errno.h>
 #include <keel/guest_access.h>
@@ -37,7 +39,7 @@ static void console_put(struct domain *d, char c)
 
 #define CONSOLE_PER_ENTRY   (16 * 1024)     /* then the call continues */
 
-static long console_write(struct vcpu *v, struct cpu_regs *regs, uint64_t count, uint64_t buf)
+static long guest_console_write(struct vcpu *v, struct cpu_regs *regs, uint64_t count, uint64_t buf)
 {
     char chunk[CONSOLE_CHUNK];
     if (!guest_range_ok(buf, count))
@@ -68,9 +70,9 @@ DECLARE_HYPERCALL(console_io)
     (void)a4, (void)a5;
     switch ((unsigned)a1) {
     case CONSOLEIO_write:
-        return console_write(v, regs, (uint32_t)a2, a3);
+        return guest_console_write(v, regs, (uint32_t)a2, a3);
     case CONSOLEIO_read:
-        return 0;
+        return console_input_read(v->d, a3, (uint32_t)a2);
     default:
         return hypercall_unimplemented(v, 18, "console_io", a1);
     }

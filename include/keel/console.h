@@ -20,9 +20,18 @@ void console_flush(void);
  * count and advances *pos (bytes overwritten before *pos are skipped). */
 size_t log_ring_read(uint64_t *pos, char *buf, size_t len);
 uint64_t log_ring_head(void);
-/* Serial input: take the receive interrupt from now on. */
+/* Serial input (hv/console_input.c): take the receive interrupt from now
+ * on. Input goes to dom0 (or to Keel with "conswitch=ax"); Ctrl-A three
+ * times switches between dom0 and Keel's debug keys. */
 void console_enable_input(void);
-/* Debug keys: a key handler table, printed with 'h'. */
+struct domain;
+/* CONSOLEIO_read for d: copies at most count bytes of buffered input to
+ * guest address buf; returns the count, 0 for any domain but dom0,
+ * -EFAULT (bytes copied in earlier chunks are taken), -E2BIG (count >
+ * INT32_MAX, as Xen). */
+long console_input_read(struct domain *d, uint64_t buf, uint64_t count);
+/* Debug keys: a key handler table, printed with 'h'; run in the UART
+ * interrupt while serial input goes to Keel. */
 struct debug_key {
     char key;
     const char *help;
@@ -30,6 +39,7 @@ struct debug_key {
 };
 #define debug_key(k, h, f) \
     static const struct debug_key __debug_key_##f __attribute__((used, section("keel_debug_keys"), aligned(8))) = { k, h, f }
+/* Runs the debug key c (an unknown key prints a hint). */
 void console_handle_key(char c);
 
 #endif

@@ -29,7 +29,7 @@ all_cases() {
             done
         done
     done
-    echo crash-pf crash-df crash-noreboot cmdline-bad modules serial-input
+    echo crash-pf crash-df crash-noreboot cmdline-bad modules serial-input console-input
 }
 
 # boot_args BOOT: the QEMU arguments that load Keel in the self-test mode
@@ -177,6 +177,116 @@ case_serial_input() {
     expect_line "debug keys:" "debug keys: help after pressing 'h'"
 }
 
+# ---- console-input: serial input to dom0, Ctrl-A x3 and the debug keys ----
+# The test kernel tests/guests/t_console_input.c runs as dom0 with
+# "console_input=feed" and announces each phase; this case types what the
+# phase expects through a QEMU pipe chardev (as serial-input does) and
+# checks Keel's side in the log.
+
+# ci_wait TEXT [N]: wait (up to 60 s) until TEXT is in the log N times
+# (default once) or QEMU ended; false on timeout.
+ci_wait() {
+    local i
+    for ((i = 0; i < 200; i++)); do
+        [ "$(log_text | grep -cF -- "$1")" -ge "${2:-1}" ] && return 0
+        kill -0 "$CI_QPID" 2>/dev/null || break
+        sleep 0.3
+    done
+    fail "no '$1' line (x${2:-1}) in time"
+    return 1
+}
+
+# ci_type STRING: printf-escaped bytes to COM1.
+ci_type() { printf "$1" >&"$CI_KEYS"; }
+
+ci_feed_binary() {
+    local i
+    for ((i = 0; i < 256; i++)); do
+        [ $i -eq 1 ] && continue        # Ctrl-A: the switch key
+        printf "\\$(printf %03o $i)" >&"$CI_KEYS"
+    done
+}
+
+# Keel's side while input is Keel's: each key's answer; an unknown key and
+# a burst of binary junk give one short hint each.
+ci_debug_keys() {
+    ci_type 'Z'; ci_wait "console: no debug key 'Z' (0x5a); 'h' lists them"
+    ci_type 'h'; ci_wait "debug keys:"
+    ci_wait "'q'  list domains and their vCPUs"
+    ci_wait "'e'  dump the event channels of every domain"
+    ci_type 'q'; ci_wait "domains and vCPUs:"
+    ci_wait "  vcpu 0: cpu "
+    ci_type 'e'; ci_wait "event channels of domain 0:"
+    ci_type '\000\376\177\033'; ci_wait "console: no debug key 0x00; 'h' lists them"
+    ci_type 'm'; ci_wait "mem: total" 2
+    log_has "no debug key 0xfe" && fail "a second hint inside one burst of junk"
+}
+
+ci_phases() {
+    local prefix="(d0) console_input:"
+    ci_wait "*** Serial input to DOM0 (type 'CTRL-a' three times to switch input)" || return
+    ci_wait "$prefix ready for text" || return
+    ci_type 'hello-keel\n'
+    ci_wait "$prefix ready for binary" || return
+    ci_feed_binary
+    ci_wait "$prefix ready for ctrl-a" || return
+    ci_type 'x\001y\001\001z\n'
+    ci_wait "$prefix ready for debug keys" || return
+    ci_type 'ba\001\001\001'
+    ci_wait "*** Serial input to Keel (type 'CTRL-a' three times to switch input)" || return
+    ci_debug_keys
+    ci_type '\001\001\001'
+    ci_wait "*** Serial input to DOM0" 2 || return
+    ci_type 'ck\n'
+    ci_wait "$prefix not reading for 8 s" || return
+    head -c 3000 /dev/zero | tr '\0' L >&"$CI_KEYS"
+    ci_wait "$prefix reading again" || return
+    ci_type 'end\n'
+    ci_wait "keel-test: console_input: PASS" || return
+}
+
+# The overflow: Keel warned once and counted exactly what dom0 did not get.
+ci_check_drops() {
+    local dropped got
+    expect_line "console: input buffer of dom0 full (1024 bytes): dropping input"
+    [ "$(log_text | grep -cF 'dropping input')" -eq 1 ] || fail "the full-buffer warning is not once"
+    dropped=$(log_text | sed -n 's/.*console: \([0-9]*\) characters of input to dom0 dropped.*/\1/p' | tail -1)
+    got=$(log_text | sed -n 's/.*overflow: \([0-9]*\) of 3000 .L. arrived.*/\1/p' | tail -1)
+    [ -n "$dropped" ] && [ -n "$got" ] || { fail "no drop count ('$dropped') or arrival count ('$got')"; return; }
+    [ $((dropped + got)) -eq 3000 ] || fail "dropped $dropped + arrived $got != 3000"
+}
+
+case_console_input() {
+    local elf=$ROOT/build/guests/console_input.elf
+    need_file "$KEEL_ELF" "$elf" || return
+    need_tool qemu-system-x86_64 mkfifo || return
+    local fifo=$LOG_DIR/$CASE.pipe catpid
+    rm -f "$fifo.in" "$fifo.out"
+    mkfifo "$fifo.in" "$fifo.out" || { fail "mkfifo failed"; return; }
+    timeout 240 qemu-system-x86_64 "${QEMU_COMMON[@]}" -m 512 -smp 2 \
+        -chardev "pipe,id=com1,path=$fifo" -serial chardev:com1 \
+        -kernel "$KEEL_ELF" -append "console=com1" -initrd "$elf console_input=feed" \
+        </dev/null >"$LOG_DIR/$CASE.qemu" 2>&1 &
+    CI_QPID=$!
+    cat "$fifo.out" >"$CASE_LOG" &
+    catpid=$!
+    exec {CI_KEYS}<>"$fifo.in"
+    ci_phases || kill "$CI_QPID" 2>/dev/null    # a phase failed: stop now
+    exec {CI_KEYS}>&-
+    wait "$CI_QPID"; CASE_STATUS=$?
+    kill "$catpid" 2>/dev/null; wait "$catpid" 2>/dev/null
+    rm -f "$fifo.in" "$fifo.out"
+    expect_banner
+    expect_exit_clean
+    expect_line "(d0) console_input: text: 11 bytes as typed"
+    expect_line "(d0) console_input: binary: 255 bytes as typed"
+    expect_line "(d0) console_input: ctrl-a: 7 bytes as typed"
+    expect_line "(d0) console_input: keys: 5 bytes as typed"
+    expect_line "keel-test: console_input: PASS"
+    ci_check_drops
+    expect_line "mem: all domains gone"
+}
+
 # run_case NAME: run one case in this process and print its verdict.
 run_case() {
     case_begin "$1"
@@ -192,6 +302,7 @@ run_case() {
         cmdline-bad)  case_cmdline_bad ;;
         modules)      case_modules ;;
         serial-input) case_serial_input ;;
+        console-input) case_console_input ;;
         *)            fail "no such case" ;;
     esac
     case_end

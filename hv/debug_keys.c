@@ -1,0 +1,62 @@
+/* Debug keys about domains: 'q' domains and their vCPUs, 'e' the event
+ * channels of every domain (Xen's keys for the same). Run in the UART
+ * interrupt while serial input goes to Keel (hv/console_input.c). */
+#include <keel/console.h>
+#include <keel/domain.h>
+#include <keel/evtchn.h>
+#include <keel/log.h>
+#include <keel/vcpu.h>
+
+static const char *vcpu_state_name(const struct vcpu *v)
+{
+    if (!v->online)
+        return "down";
+    if (v->blocked)
+        return "blocked";
+    switch (v->sched_state) {
+    case VCPU_RUNNING: return "running";
+    case VCPU_QUEUED:  return "runnable";
+    default:           return "off";
+    }
+}
+
+static void dump_vcpus(const struct domain *d)
+{
+    for (unsigned i = 0; i < d->nr_vcpus && i < MAX_VCPUS_PER_DOMAIN; i++) {
+        const struct vcpu *v = d->vcpu[i];
+        if (!v)
+            continue;
+        log_info("  vcpu %u: cpu %u, %s, %s mode, events %s\n", v->id, v->processor,
+                 vcpu_state_name(v), v->kernel_mode ? "kernel" : "user",
+                 pv_events_masked((struct vcpu *)v) ? "masked" : "unmasked");
+    }
+}
+
+static void debug_key_domains_vcpus(char key)
+{
+    (void)key;
+    log_info("domains and vCPUs:\n");
+    for (unsigned id = 0; id < MAX_DOMAINS; id++) {
+        struct domain *d = domain_by_id((uint16_t)id);
+        if (!d)
+            continue;
+        log_info("domain %u '%s': %s%s, %lu KiB, %u vCPUs\n", d->id, d->name,
+                 domain_state_name(d->state), d->privileged ? ", privileged" : "",
+                 d->tot_pages * 4, d->nr_vcpus);
+        dump_vcpus(d);
+    }
+}
+debug_key('q', "list domains and their vCPUs", debug_key_domains_vcpus);
+
+static void debug_key_evtchn(char key)
+{
+    (void)key;
+    for (unsigned id = 0; id < MAX_DOMAINS; id++) {
+        struct domain *d = domain_by_id((uint16_t)id);
+        if (!d)
+            continue;
+        log_info("event channels of domain %u:\n", d->id);
+        evtchn_dump(d);
+    }
+}
+debug_key('e', "dump the event channels of every domain", debug_key_evtchn);
