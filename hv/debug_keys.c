@@ -32,31 +32,33 @@ static void dump_vcpus(const struct domain *d)
     }
 }
 
+static void show_domain(struct domain *d, void *arg)
+{
+    (void)arg;
+    log_info("domain %u '%s': %s%s, %lu KiB, %u vCPUs\n", d->id, d->name,
+             domain_state_name(d->state), d->privileged ? ", privileged" : "",
+             d->tot_pages * 4, d->nr_vcpus);
+    dump_vcpus(d);
+}
+
 static void debug_key_domains_vcpus(char key)
 {
     (void)key;
     log_info("domains and vCPUs:\n");
-    for (unsigned id = 0; id < MAX_DOMAINS; id++) {
-        struct domain *d = domain_by_id((uint16_t)id);
-        if (!d)
-            continue;
-        log_info("domain %u '%s': %s%s, %lu KiB, %u vCPUs\n", d->id, d->name,
-                 domain_state_name(d->state), d->privileged ? ", privileged" : "",
-                 d->tot_pages * 4, d->nr_vcpus);
-        dump_vcpus(d);
-    }
+    domain_foreach(show_domain, NULL);
 }
 debug_key('q', "list domains and their vCPUs", debug_key_domains_vcpus);
+
+static void show_evtchns(struct domain *d, void *arg)
+{
+    (void)arg;
+    log_info("event channels of domain %u:\n", d->id);
+    evtchn_dump(d);
+}
 
 static void debug_key_evtchn(char key)
 {
     (void)key;
-    for (unsigned id = 0; id < MAX_DOMAINS; id++) {
-        struct domain *d = domain_by_id((uint16_t)id);
-        if (!d)
-            continue;
-        log_info("event channels of domain %u:\n", d->id);
-        evtchn_dump(d);
-    }
+    domain_foreach(show_evtchns, NULL);
 }
 debug_key('e', "dump the event channels of every domain", debug_key_evtchn);

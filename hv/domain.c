@@ -410,19 +410,32 @@ unsigned domain_count(unsigned *stopping)
     return n + dying;
 }
 
+/* fn(d, arg) for each domain, under the domain table's lock: no domain
+ * is freed meanwhile (debug keys; fn must not create or destroy domains). */
+void domain_foreach(void (*fn)(struct domain *, void *), void *arg)
+{
+    uint64_t f = spin_lock_irqsave(&domains_lock);
+    for (unsigned i = 0; i < MAX_DOMAINS; i++)
+        if (domains[i])
+            fn(domains[i], arg);
+    spin_unlock_irqrestore(&domains_lock, f);
+}
+
 struct domain *domain_by_id(uint16_t id)
 {
     return id < MAX_DOMAINS ? domains[id] : NULL;
 }
 
+static void list_one(struct domain *d, void *arg)
+{
+    (void)arg;
+    log_info("domain %u '%s': %s, %lu/%lu KiB, %u vCPUs\n", d->id, d->name,
+             domain_state_name(d->state), d->tot_pages * 4, d->max_pages * 4, d->nr_vcpus);
+}
+
 void domain_list(void)
 {
-    for (unsigned i = 0; i < MAX_DOMAINS; i++) {
-        struct domain *d = domains[i];
-        if (d)
-            log_info("domain %u '%s': %s, %lu/%lu KiB, %u vCPUs\n", d->id, d->name,
-                     domain_state_name(d->state), d->tot_pages * 4, d->max_pages * 4, d->nr_vcpus);
-    }
+    domain_foreach(list_one, NULL);
 }
 
 static void debug_key_domains(char key)

@@ -114,7 +114,7 @@ static void __noreturn bsp_continue(void)
         selftest_run_all();             /* powers off when all tests are done */
         idle_loop();
     }
-    log_info("keel: boot complete, %u CPUs. Keys: 'h' for help.\n", nr_cpus_online);
+    log_info("keel: boot complete, %u CPUs. Serial input goes to dom0; Ctrl-A three times switches it to Keel's keys ('h' for help).\n", nr_cpus_online);
     boot_domains(&boot_info);
     idle_loop();
 }

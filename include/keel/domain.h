@@ -129,6 +129,8 @@ void domain_shutdown(struct domain *d, unsigned reason);
 /* Stops a misbehaving domain with a log line saying why. */
 void domain_crash(struct domain *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 struct domain *domain_by_id(uint16_t id);
+/* fn(d, arg) for every domain, none freed meanwhile (debug keys). */
+void domain_foreach(void (*fn)(struct domain *, void *), void *arg);
 /* Domains that exist or are being destroyed; *stopping: of them, shut
  * down, crashed or being destroyed (on their way out). */
 unsigned domain_count(unsigned *stopping);
