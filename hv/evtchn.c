@@ -158,7 +158,7 @@ void evtchn_kick(struct vcpu *v)
         __atomic_store_n(&ed->poll_port[v->id], 0, __ATOMIC_SEQ_CST);
     sched_unblock(v);
     if (__atomic_load_n(&v->sched_state, __ATOMIC_SEQ_CST) == VCPU_RUNNING &&
-        v->processor != smp_processor_id())
+        __atomic_load_n(&v->processor, __ATOMIC_ACQUIRE) != smp_processor_id())
         sched_kick(v);
 }
 

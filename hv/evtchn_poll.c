@@ -134,7 +134,10 @@ long evtchn_poll(struct vcpu *v, uint64_t ports_va, uint32_t nr_ports, uint64_t 
         __atomic_compare_exchange_n(&ed->poll_port[id], &(int32_t){ -1 }, one, false,
                                     __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
     if (timeout) {
-        timer_init(&ed->poll_timer[id], poll_timeout, v, v->processor);
+        /* On the CPU v runs on now; if the scheduler moves v, the
+         * callback still only ends the poll and wakes v (any CPU may). */
+        timer_init(&ed->poll_timer[id], poll_timeout, v,
+                   __atomic_load_n(&v->processor, __ATOMIC_ACQUIRE));
         ed->poll_timer_used[id] = true;
         timer_set(&ed->poll_timer[id], timeout);
     }
