@@ -439,6 +439,7 @@ void sched_maybe_switch(struct cpu_regs *regs)
     uint64_t f = spin_lock_irqsave(&pc->rq_lock);
     struct domain *dying = rq_purge(pc, now);
     struct vcpu *next = pick_locked(pc, prev, now);
+    prev->sched.yielded = false;        /* a yield passes it over once only */
     if (next == prev) {
         spin_unlock_irqrestore(&pc->rq_lock, f);
         if (dying)

@@ -43,17 +43,24 @@ run_shape() {
 # pass, or the domU must be crashed by Keel with a reason when its source
 # says "guest-run: expect=crash"; both domains must be destroyed with all
 # their memory returned (no reference left behind).
+# A name may carry the kernel's command line after '@' ('+' between
+# words: sched_share@share=33+waitalone); extra options with their own
+# domu= replace the default domu=1:DOMU:32M (e.g. to give it a weight).
 run_pair() {
-    local d0=$1 du=$2 smp=$3 log=build/guests/logs/pair-$1-$2.keel.log why=""
+    local d0=${1%%@*} du=${2%%@*} smp=$3 why="" a0="" au=""
+    local log=build/guests/logs/pair-${1//[@+=]/_}-${2//[@+=]/_}.keel.log
+    case $1 in *@*) a0=" ${1#*@}"; a0=${a0//+/ };; esac
+    case $2 in *@*) au=" ${2#*@}"; au=${au//+/ };; esac
     shift 3
-    local extra="$*"
+    local extra="$*" domu="domu=1:$du:32M"
+    case " $extra" in *" domu="*) domu="";; esac
     [ -f "build/guests/$d0.elf" ] && [ -f "build/guests/$du.elf" ] || {
         echo "FAIL pair $d0 + $du: not built"; fail=$((fail + 1)); return; }
     rm -f "$log"
     timeout "$T" qemu-system-x86_64 -accel tcg -cpu max -m 512 -smp "$smp" -nographic -no-reboot \
         -display none -net none -monitor none -serial "file:$log" -kernel build/keel.elf \
-        -append "console=com1 domu=1:$du:32M $extra" \
-        -initrd "build/guests/$d0.elf,build/guests/$du.elf" </dev/null >/dev/null 2>&1
+        -append "console=com1 $domu $extra" \
+        -initrd "build/guests/$d0.elf$a0,build/guests/$du.elf$au" </dev/null >/dev/null 2>&1
     local rc=$?
     [ "$rc" -eq 0 ] || why="QEMU ended with status $rc"
     grep -aq "(d0) keel-test: $d0: PASS" "$log" || why="$why; dom0 ($d0) did not pass"
