@@ -222,9 +222,71 @@ static void check_memory_returned(void)
                 now * 4, free_before_domains * 4);
 }
 
+/* dom0_exit=wait: when dom0 ends, the machine waits for the other domains
+ * to end too (at most DOM0_EXIT_WAIT_NS) before it powers off or reboots
+ * as dom0 asked. For tests that run several domains; the default, as
+ * Xen, ends the machine with dom0. */
+static bool opt_dom0_exit_wait;
+static int parse_dom0_exit(const char *v)
+{
+    if (!strcmp(v, "wait"))
+        opt_dom0_exit_wait = true;
+    else if (!strcmp(v, "now"))
+        opt_dom0_exit_wait = false;
+    else
+        return -1;
+    return 0;
+}
+param_custom("dom0_exit", parse_dom0_exit);
+
+#define DOM0_EXIT_WAIT_NS   60000000000UL
+
+static struct {
+    bool pending;                       /* dom0 ended, others still run */
+    enum domain_state state;
+    unsigned code;
+    struct timer deadline;
+} dom0_exit;
+
+static void end_machine(enum domain_state state, unsigned code);
+
+static void dom0_exit_deadline(struct timer *t, void *data)
+{
+    (void)t, (void)data;
+    if (!__atomic_exchange_n(&dom0_exit.pending, false, __ATOMIC_SEQ_CST))
+        return;
+    log_err("dom0_exit=wait: %u domain(s) still running after %lu s\n",
+            domain_count(NULL), DOM0_EXIT_WAIT_NS / 1000000000UL);
+    end_machine(dom0_exit.state, dom0_exit.code);
+}
+
+/* on_destroy of every other boot domain: the last one ends the machine
+ * if dom0 is already gone. */
+static void domu_ended(uint16_t id, enum domain_state state, unsigned code)
+{
+    (void)id, (void)state, (void)code;
+    if (domain_count(NULL) == 0 && __atomic_exchange_n(&dom0_exit.pending, false, __ATOMIC_SEQ_CST))
+        end_machine(dom0_exit.state, dom0_exit.code);
+}
+
 static void dom0_ended(uint16_t id, enum domain_state state, unsigned code)
 {
     (void)id;
+    if (opt_dom0_exit_wait && domain_count(NULL) > 0) {
+        log_info("dom0 ended: waiting for %u other domain(s) (dom0_exit=wait)\n", domain_count(NULL));
+        dom0_exit.state = state;
+        dom0_exit.code = code;
+        timer_init(&dom0_exit.deadline, dom0_exit_deadline, NULL, smp_processor_id());
+        __atomic_store_n(&dom0_exit.pending, true, __ATOMIC_SEQ_CST);
+        timer_set(&dom0_exit.deadline, now_ns() + DOM0_EXIT_WAIT_NS);
+        domu_ended(0, state, code);     /* the others may have ended meanwhile */
+        return;
+    }
+    end_machine(state, code);
+}
+
+static void end_machine(enum domain_state state, unsigned code)
+{
     check_memory_returned();
     if (state == DOMAIN_SHUTDOWN && code == SHUTDOWN_poweroff)
         machine_power_off();
@@ -263,8 +325,7 @@ static void build_module(const struct boot_info *bi, unsigned m, const char *nam
         log_err("boot: module %u ('%s') not started\n", m, name);
         return;
     }
-    if (priv)
-        d->on_destroy = dom0_ended;
+    d->on_destroy = priv ? dom0_ended : domu_ended;
     apply_sched(d, sched);
     start(d);
 }

@@ -59,7 +59,7 @@ run_pair() {
     rm -f "$log"
     timeout "$T" qemu-system-x86_64 -accel tcg -cpu max -m 512 -smp "$smp" -nographic -no-reboot \
         -display none -net none -monitor none -serial "file:$log" -kernel build/keel.elf \
-        -append "console=com1 $domu $extra" \
+        -append "console=com1 dom0_exit=wait $domu $extra" \
         -initrd "build/guests/$d0.elf$a0,build/guests/$du.elf$au" </dev/null >/dev/null 2>&1
     local rc=$?
     [ "$rc" -eq 0 ] || why="QEMU ended with status $rc"
