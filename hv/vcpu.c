@@ -48,6 +48,7 @@ struct vcpu *vcpu_create(struct domain *d, unsigned id, unsigned processor)
 
 void vcpu_destroy(struct vcpu *v)
 {
+    vcpu_timers_stop(v);
     pv_release_gdt(v);
     pv_release_ldt(v);
     uint64_t f = domain_lock(v->d);

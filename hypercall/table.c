@@ -21,6 +21,7 @@ static const struct hypercall_def hypercall_table[NR_HYPERCALLS] = {
     [13] = { "multicall",        do_multicall,        false },
     [14] = { "update_va_mapping", do_update_va_mapping, false },
     [16] = { "event_channel_op_compat", do_event_channel_op_compat, false },
+    [15] = { "set_timer_op",     do_set_timer_op,     false },
     [17] = { "xen_version",      do_xen_version,      false },
     [18] = { "console_io",       do_console_io,       false },
     [21] = { "vm_assist",        do_vm_assist,        false },

@@ -220,6 +220,11 @@ DECLARE_HYPERCALL(vcpu_op)
         return t->online;
     case VCPUOP_register_vcpu_info:
         return register_vcpu_info(t, a3);
+    case VCPUOP_set_periodic_timer:
+    case VCPUOP_stop_periodic_timer:
+    case VCPUOP_set_singleshot_timer:
+    case VCPUOP_stop_singleshot_timer:
+        return vcpu_op_timer(v, t, (int)a1, a3);
     case VCPUOP_get_runstate_info:
     case VCPUOP_register_runstate_memory_area:
         return vcpu_op_runstate(v, t, (int)a1, a3);

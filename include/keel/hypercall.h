@@ -49,6 +49,7 @@ DECLARE_HYPERCALL(mmuext_op);
 DECLARE_HYPERCALL(physdev_op);
 DECLARE_HYPERCALL(set_gdt);
 DECLARE_HYPERCALL(vcpu_op);
+DECLARE_HYPERCALL(set_timer_op);
 DECLARE_HYPERCALL(update_descriptor);
 long hypercall_call_nested(struct vcpu *v, struct cpu_regs *regs, uint64_t nr, const uint64_t args[6]);
 DECLARE_HYPERCALL(set_callbacks);

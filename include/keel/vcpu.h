@@ -8,6 +8,7 @@
 #include <keel/traps.h>
 #include <keel/compiler.h>
 #include <keel/percpu.h>
+#include <keel/timer.h>
 #include <keel/sched_policy.h>
 
 struct domain;
@@ -27,6 +28,10 @@ struct vcpu {
     bool online;                        /* up (VCPUOP_up / built so) */
     bool initialised;                   /* has a context (VCPUOP_initialise) */
     volatile bool blocked;              /* SCHEDOP_block/poll: waits for an event */
+    struct timer singleshot_timer;      /* set_timer_op, VCPUOP_*_singleshot_timer */
+    struct timer periodic_timer;        /* VCPUOP_*_periodic_timer */
+    uint64_t timer_period_ns;           /* 0: periodic timer off */
+    bool timers_inited;
     enum { VCPU_OFF, VCPU_QUEUED, VCPU_RUNNING } sched_state;  /* under its CPU's rq_lock */
     struct sched_item sched;            /* run-queue link and virtual time (sched_policy.h) */
     uint64_t affinity[NR_CPUS / 64];    /* hard affinity: CPUs it may run on (0s: any) */
@@ -63,6 +68,10 @@ struct vcpu {
 
 struct vcpu *vcpu_create(struct domain *d, unsigned id, unsigned processor);
 void vcpu_destroy(struct vcpu *v);
+/* Stops v's guest timers for good (before v is freed). */
+void vcpu_timers_stop(struct vcpu *v);
+/* vcpu_op's timer sub-ops (hypercall/vcpu_timer.c). */
+long vcpu_op_timer(struct vcpu *v, struct vcpu *t, int cmd, uint64_t arg);
 /* Starts v on its processor (from that CPU's idle loop). */
 void vcpu_start(struct vcpu *v);
 /* The vCPU running on this CPU, or NULL when idle. */

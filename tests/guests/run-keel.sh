@@ -27,14 +27,16 @@ else
 fi
 
 # Per-test machine shape from a "guest-run: smp=N vcpus=M" line in the
-# test's source (default: 2 CPUs, 1 vCPU, expect=pass; expect=crash: the
+# test's source (default: 2 CPUs, 1 vCPU, expect=pass; qemu=OPTS adds QEMU
+# options with + for spaces, e.g. qemu=-icount+shift=0; expect=crash: the
 # hypervisor must crash the domain, judged from its log).
 run_shape() {
     local src="tests/guests/t_$1.c" line
-    smp=2 vcpus=1 expect=pass
+    smp=2 vcpus=1 expect=pass qemu=
     line=$(grep -o 'guest-run:.*' "$src" 2>/dev/null | head -1)
     for kv in ${line#guest-run:}; do
-        case $kv in smp=*) smp=${kv#smp=};; vcpus=*) vcpus=${kv#vcpus=};; expect=*) expect=${kv#expect=};; esac
+        case $kv in smp=*) smp=${kv#smp=};; vcpus=*) vcpus=${kv#vcpus=};; expect=*) expect=${kv#expect=};;
+            qemu=*) qemu=${kv#qemu=}; qemu=${qemu//+/ };; esac
     done
 }
 
@@ -91,7 +93,7 @@ for elf in "${elfs[@]}"; do
         [ $# -eq 0 ] || run_pair console "$name" 2
         continue                        # (the full run pairs it below)
     fi
-    timeout "$T" qemu-system-x86_64 -accel tcg -cpu max -m 512 -smp "$smp" -nographic -no-reboot \
+    timeout "$T" qemu-system-x86_64 -accel tcg -cpu max -m 512 -smp "$smp" $qemu -nographic -no-reboot \
         -display none -net none -monitor none -serial "file:$log" -kernel build/keel.elf \
         -append "console=com1 dom0_max_vcpus=$vcpus" -initrd "$elf" </dev/null >/dev/null 2>&1
     rc=$?

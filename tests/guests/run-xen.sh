@@ -33,14 +33,16 @@ fi
 
 
 # Per-test machine shape from a "guest-run: smp=N vcpus=M" line in the
-# test's source (default: 2 CPUs, 1 vCPU, expect=pass; expect=crash: the
+# test's source (default: 2 CPUs, 1 vCPU, expect=pass; qemu=OPTS adds QEMU
+# options with + for spaces, e.g. qemu=-icount+shift=0; expect=crash: the
 # hypervisor must crash the domain, judged from its log).
 run_shape() {
     local src="tests/guests/t_$1.c" line
-    smp=2 vcpus=1 expect=pass
+    smp=2 vcpus=1 expect=pass qemu=
     line=$(grep -o 'guest-run:.*' "$src" 2>/dev/null | head -1)
     for kv in ${line#guest-run:}; do
-        case $kv in smp=*) smp=${kv#smp=};; vcpus=*) vcpus=${kv#vcpus=};; expect=*) expect=${kv#expect=};; esac
+        case $kv in smp=*) smp=${kv#smp=};; vcpus=*) vcpus=${kv#vcpus=};; expect=*) expect=${kv#expect=};;
+            qemu=*) qemu=${kv#qemu=}; qemu=${qemu//+/ };; esac
     done
 }
 
@@ -53,7 +55,7 @@ for elf in "${elfs[@]}"; do
         echo "FAIL $name: no $elf"; fail=$((fail + 1)); continue
     fi
     run_shape "$name"
-    "$XEN_REF" -t "$T" -s "$smp" -x "dom0_max_vcpus=$vcpus" "$elf" > "$log" 2>&1
+    "$XEN_REF" -t "$T" -s "$smp" ${qemu:+-q "$qemu"} -x "dom0_max_vcpus=$vcpus" "$elf" > "$log" 2>&1
     verdicts=$(grep -a -o "keel-test: $name: .*" "$log" | tr -d '\r')
     if [ "$expect" = crash ]; then
         if grep -aq "Domain 0 (vcpu#0) crashed" "$log" && [ -z "$verdicts" ]; then
