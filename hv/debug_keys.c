@@ -3,6 +3,7 @@
  * interrupt while serial input goes to Keel (hv/console_input.c). */
 #include <keel/console.h>
 #include <keel/domain.h>
+#include <keel/sched.h>
 #include <keel/evtchn.h>
 #include <keel/log.h>
 #include <keel/vcpu.h>
@@ -62,3 +63,10 @@ static void debug_key_evtchn(char key)
     domain_foreach(show_evtchns, NULL);
 }
 debug_key('e', "dump the event channels of every domain", debug_key_evtchn);
+
+static void debug_key_sched(char key)
+{
+    (void)key;
+    sched_dump();
+}
+debug_key('r', "run queues and each vCPU's running/runnable/blocked/offline time", debug_key_sched);

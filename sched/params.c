@@ -120,6 +120,12 @@ static void dump_domain(struct domain *d)
     }
 }
 
+static void dump_domain_cb(struct domain *d, void *arg)
+{
+    (void)arg;
+    dump_domain(d);
+}
+
 void sched_dump(void)
 {
     log_info("scheduler '%s': run queues\n", SCHED_NAME);
@@ -130,9 +136,5 @@ void sched_dump(void)
                  READ_ONCE(pc->rq_len), pc->min_vtime, c ? "a vCPU" : "nothing",
                  c ? c->d->id : 0, c ? c->id : 0);
     }
-    for (unsigned id = 0; id < MAX_DOMAINS; id++) {
-        struct domain *d = domain_by_id((uint16_t)id);
-        if (d)
-            dump_domain(d);
-    }
+    domain_foreach(dump_domain_cb, NULL);   /* none freed meanwhile */
 }
