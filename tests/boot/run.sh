@@ -258,6 +258,7 @@ ci_check_drops() {
 
 case_console_input() {
     local elf=$ROOT/build/guests/console_input.elf
+    [ -f "$elf" ] || "${MAKE:-make}" -s -C "$ROOT" guests >/dev/null 2>&1
     need_file "$KEEL_ELF" "$elf" || return
     need_tool qemu-system-x86_64 mkfifo || return
     local fifo=$LOG_DIR/$CASE.pipe catpid
