@@ -125,7 +125,8 @@ bool pv_ptwr_fault(struct vcpu *v, struct cpu_regs *regs, uint64_t cr2, uint64_t
     if (rc == -EAGAIN)
         return true;                    /* still racing: the guest runs it again */
     if (rc) {
-        log_debug("domain %u: page-table write at %lx refused (%d)\n", v->d->id, ea, rc);
+        if (table)
+            log_debug("domain %u: page-table write at %lx refused (%d)\n", v->d->id, ea, rc);
         return false;                   /* the guest's own #PF, as Xen does */
     }
     gprs_to_regs(&res.gprs, regs);
