@@ -323,7 +323,7 @@ static void build_module(const struct boot_info *bi, unsigned m, const char *nam
     struct pv_build_req r = {
         .name = name, .image = phys_to_virt(mod->start), .image_len = mod->end - mod->start,
         .cmdline = module_args(mod), .privileged = priv, .mem_bytes = mem,
-        .nr_vcpus = vcpus, .first_cpu = first_cpu,
+        .nr_vcpus = vcpus, .first_cpu = first_cpu, .hv_backends = !priv,
     };
     if (initrd_module >= 0) {
         r.initrd = phys_to_virt(bi->mod[initrd_module].start);
