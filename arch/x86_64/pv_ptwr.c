@@ -86,6 +86,15 @@ bool pv_ptwr_fault(struct vcpu *v, struct cpu_regs *regs, uint64_t cr2, uint64_t
         !guest_range_ok(cr2, 1))
         return false;
 
+    struct pv_mm_ctx ctx;
+    mfn_t table = 0;
+    pv_mm_ctx_init(&ctx, v->d);
+    uint64_t f = domain_lock(v->d);
+    int rc = find_target(&ctx, v, cr2, &table);
+    domain_unlock(v->d, f);
+    if (rc)
+        return false;                   /* not a page table: the guest's own fault */
+
     uint8_t b[15];
     unsigned n = fetch(regs->rip, b);
     struct ptwr_insn in;
@@ -101,16 +110,12 @@ bool pv_ptwr_fault(struct vcpu *v, struct cpu_regs *regs, uint64_t cr2, uint64_t
     if (((ea ^ cr2) >> PAGE_SHIFT) || (ea & (in.size - 1)))
         return false;
 
-    struct pv_mm_ctx ctx;
     struct ptwr_result res;
-    mfn_t table = 0;
     unsigned index = (unsigned)((ea & (PAGE_SIZE - 1)) >> 3), shift = (unsigned)(ea & 7) * 8;
     uint64_t mask = in.size == 8 ? ~0UL : ((1UL << (8 * in.size)) - 1) << shift;
-    int rc;
 
-    pv_mm_ctx_init(&ctx, v->d);
-    uint64_t f = domain_lock(v->d);
-    rc = find_target(&ctx, v, cr2, &table);
+    f = domain_lock(v->d);
+    rc = find_target(&ctx, v, cr2, &table);     /* again: it may have changed */
     for (unsigned tries = 0; !rc && tries < RETRIES; tries++) {
         const uint64_t *entry = (const uint64_t *)mfn_to_virt(table) + index;
         uint64_t cur = __atomic_load_n(entry, __ATOMIC_RELAXED);
@@ -125,8 +130,7 @@ bool pv_ptwr_fault(struct vcpu *v, struct cpu_regs *regs, uint64_t cr2, uint64_t
     if (rc == -EAGAIN)
         return true;                    /* still racing: the guest runs it again */
     if (rc) {
-        if (table)
-            log_debug("domain %u: page-table write at %lx refused (%d)\n", v->d->id, ea, rc);
+        log_debug("domain %u: page-table write at %lx refused (%d)\n", v->d->id, ea, rc);
         return false;                   /* the guest's own #PF, as Xen does */
     }
     gprs_to_regs(&res.gprs, regs);
