@@ -1,6 +1,7 @@
-/* vm_assist (#21) (ref 5.14): enable 0 / disable 1 of the assists valid
+/* vm_assist (#21) (ref 5.14): enable 0 / disable 1 of the assists (domain-wide, as Xen) valid
  * for a 64-bit PV guest (types 0-5 and 32); unknown types -EINVAL. */
 #include <keel/hypercall.h>
+#include <keel/domain.h>
 #include <keel/errno.h>
 #include <keel/vcpu.h>
 
@@ -15,10 +16,10 @@ DECLARE_HYPERCALL(vm_assist)
         return -EINVAL;
     switch (a1) {
     case VMASST_CMD_enable:
-        v->vm_assist |= 1UL << a2;
+        __atomic_or_fetch(&v->d->vm_assist, 1UL << a2, __ATOMIC_RELAXED);
         return 0;
     case VMASST_CMD_disable:
-        v->vm_assist &= ~(1UL << a2);
+        __atomic_and_fetch(&v->d->vm_assist, ~(1UL << a2), __ATOMIC_RELAXED);
         return 0;
     default:
         return -ENOSYS;

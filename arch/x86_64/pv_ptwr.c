@@ -81,7 +81,7 @@ static int find_target(struct pv_mm_ctx *ctx, struct vcpu *v, uint64_t cr2, mfn_
 
 bool pv_ptwr_fault(struct vcpu *v, struct cpu_regs *regs, uint64_t cr2, uint64_t error)
 {
-    if (!v->kernel_mode || !(v->vm_assist & (1UL << VMASST_TYPE_writable_pagetables)) ||
+    if (!v->kernel_mode || !(__atomic_load_n(&v->d->vm_assist, __ATOMIC_RELAXED) & (1UL << VMASST_TYPE_writable_pagetables)) ||
         (error & (PFEC_P | PFEC_W | PFEC_RSVD | PFEC_I)) != (PFEC_P | PFEC_W) ||
         !guest_range_ok(cr2, 1))
         return false;
