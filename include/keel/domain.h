@@ -36,6 +36,7 @@ struct domain {
     char name[DOMAIN_NAME_MAX];
     enum domain_state state;
     unsigned shutdown_code;             /* SHUTDOWN_* reason from the guest */
+    uint64_t vm_assist;                 /* VMASST_TYPE_* bits: per domain (ref 5.14) */
     spinlock_t lock;
 
     uint64_t tot_pages;                 /* frames it owns now */

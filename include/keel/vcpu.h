@@ -53,7 +53,6 @@ struct vcpu {
     uint64_t event_callback, failsafe_callback, syscall_callback;
     uint8_t syscall_flags;
     bool failsafe_masks_events;         /* CALLBACKF_mask_events on the failsafe callback */
-    uint64_t vm_assist;
     void *vcpu_info;                    /* hypervisor mapping of its vcpu_info */
     mfn_t vcpu_info_mfn;                /* register_vcpu_info's frame (0: in shared_info) */
     uint64_t cr2;                       /* virtual CR2 */
