@@ -92,6 +92,7 @@ if [ -x /etc/keel-autorun ]; then
     echo "keel-linux: autorun start"
     /etc/keel-autorun
     echo "keel-linux: autorun end, status $?"
+    [ -s /run/keel-end ] && act=$(cat /run/keel-end)    # the script may ask for reboot
 else
     # busybox's poweroff, reboot and halt signal PID 1 (USR2, TERM, USR1):
     # the shell runs in the background so that wait returns on them.

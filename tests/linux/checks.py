@@ -18,7 +18,7 @@ class Report:
     never reached (the boot stopped) count as failures, so totals are stable;
     finish() prints the counts as "linux-set: <tag>: N passed, M failed"."""
 
-    PLANNED = {"dom0": 14, "domu": 9}
+    PLANNED = {"dom0": 14, "domu": 8}
 
     def __init__(self, tag, planned=None):
         self.tag, self.passed, self.failed, self.done = tag, 0, 0, 0
@@ -84,10 +84,11 @@ def diagnose(m, waited_for):
     guest = [g for g in (m.guest_text(l) for l in lines) if g is not None and g.strip()]
     hv = [l for l in lines if m.guest_text(l) is None and l.strip()]
     text = "\n".join(guest)
+    who = m.guest_prefix.strip() or "dom0"
     if not guest:
-        stage = "in the hypervisor, before dom0 printed anything"
+        stage = "in the hypervisor, before %s printed anything" % who
     elif not re.search(MARK_INIT, text):
-        stage = "in the dom0 kernel, before /init"
+        stage = "in %s's kernel, before /init" % who
     elif not re.search(MARK_SHELL, text):
         stage = "in /init, before the shell"
     else:
@@ -99,8 +100,11 @@ def diagnose(m, waited_for):
     bad = [l for l in lines if re.search(r"Kernel panic|\bBUG:|Oops|crashed|PANIC|Panic|general protection", l)]
     if bad:
         why += "; first sign: %r" % bad[0].strip()[:160]
+    opts = [l for l in hv if re.search(r"cmdline: (bad value|unknown option)", l)]
+    if opts:
+        why += "; %r" % opts[0].strip()[:160]
     if guest:
-        why += "; last dom0 line: %r" % guest[-1].strip()[:160]
+        why += "; last %s line: %r" % (who, guest[-1].strip()[:160])
     if hv:
         why += "; last hypervisor line: %r" % hv[-1].strip()[:160]
     return why

@@ -52,7 +52,7 @@ class Machine:
         self.proc = self.sock = None
         self.t0 = None
         self.seq = 0
-        self.dom0_prefix = "(d0) " if hv == "keel" else ""
+        self.guest_prefix = "(d0) " if hv == "keel" else ""
 
     # --- starting and stopping -------------------------------------------------
     def command(self, sock_path):
@@ -191,9 +191,10 @@ class Machine:
                 self.cond.wait(min(left, 1.0))
 
     def guest_text(self, line):
-        """The dom0 console text of a serial line, or None if the hypervisor wrote it."""
-        if self.hv == "keel":
-            return line[len(self.dom0_prefix):] if line.startswith(self.dom0_prefix) else None
+        """The guest's console text of a serial line (dom0's, or guest_prefix's domain),
+        or None if the hypervisor (or another domain) wrote it."""
+        if self.guest_prefix:
+            return line[len(self.guest_prefix):] if line.startswith(self.guest_prefix) else None
         return None if line.startswith("(XEN)") else line
 
     def tail(self, n=6):
