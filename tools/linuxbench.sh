@@ -1,5 +1,5 @@
 #!/bin/bash
-# tools/linuxbench.sh [RUNS] [keel|xen ...]: Linux dom0 boot time, Keel
+# tools/linuxbench.sh [RUNS] [keel|xen|keel-domu ...]: Linux boot time, Keel
 # against Xen 4.17. Wall time from QEMU's start to the first line of the
 # initramfs's /init ("keel-linux: init reached"), QEMU TCG, -cpu max, 2 CPUs,
 # 1 GiB (dom0_mem=512M on both: what xen-ref gives dom0), Debian's generic
@@ -7,15 +7,19 @@
 # (direct -kernel boot) and on Xen 4.17 (../shared/tools/xen-ref, same
 # kernel and initramfs), RUNS boots each (default 5), one at a time. Prints
 # each run, then markdown table rows with the medians (and Keel/Xen).
+# keel-domu: the cloud kernel as a domU on Keel (1 vCPU, 512 MiB, beside the
+# PV test kernel console as dom0; the Keel option that starts it is the
+# template KEEL_DOMU_OPTS of tests/linux/domu.py), timed to its first /init
+# line ("(d1) keel-linux: init reached").
 # A run that does not reach the line counts as failed; its hypervisor's cell
-# says so with the last serial line (the time would measure something else).
+# says so with the first crash line or the last serial line.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 2
 RUNS=${1:-5}
 shift $(($# > 0 ? 1 : 0))
 hvs=("$@")
-[ ${#hvs[@]} -gt 0 ] || hvs=(keel xen)
+[ ${#hvs[@]} -gt 0 ] || hvs=(keel xen keel-domu)
 T=${LINUXBENCH_TIMEOUT:-300}
 MARK="keel-linux: init reached"
 
@@ -27,7 +31,11 @@ kernel=$(tools/fetch-kernels.sh | awk '$1 == "generic" { print $3 }')
 kver=$(basename "$kernel" | sed 's/^vmlinuz-//')
 initrd=$(tools/mkinitramfs.sh generic 2>/dev/null | awk '{ print $3 }')
 [ -f "$kernel" ] && [ -f "$initrd" ] || { echo "linuxbench: no kernel or initramfs" >&2; exit 1; }
-case " ${hvs[*]} " in *" keel "*) make -s all >/dev/null || exit 1 ;; esac
+cloud=$(tools/fetch-kernels.sh | awk '$1 == "cloud" { print $3 }')
+case " ${hvs[*]} " in *" keel"*) make -s all guests >/dev/null || exit 1 ;; esac
+DOMU_OPTS=${KEEL_DOMU_OPTS:-domu={kernel}:linux:{mem}M:{vcpus}:initrd={initrd}}
+domu_opts=$(sed 's/{kernel}/1/; s/{initrd}/2/; s/{mem}/512/; s/{vcpus}/1/' <<<"$DOMU_OPTS")
+domu_initrd=$(tools/mkinitramfs.sh cloud 2>/dev/null | awk '{ print $3 }')
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/keel-linuxbench.XXXXXX")
 trap 'rm -rf "$OUT"' EXIT
 
@@ -44,6 +52,11 @@ start() {
         exec timeout "$T" qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 2 -nographic -no-reboot \
             -display none -net none -monitor none -serial stdio -kernel build/keel.elf \
             -append "console=com1 com1=115200,8n1 dom0_mem=512M" -initrd "$kernel console=hvc0,$initrd" </dev/null
+    elif [ "$1" = keel-domu ]; then
+        exec timeout "$T" qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 2 -nographic -no-reboot \
+            -display none -net none -monitor none -serial stdio -kernel build/keel.elf \
+            -append "console=com1 com1=115200,8n1 dom0_mem=256M dom0_exit=wait $domu_opts" \
+            -initrd "build/guests/console.elf,$cloud console=hvc0,$domu_initrd" </dev/null
     else
         exec "$XEN_REF" -t "$T" -m 1024 -s 2 "$kernel" "console=hvc0" "$initrd" </dev/null
     fi
@@ -58,7 +71,7 @@ one_run() {
     pid=$!
     while IFS= read -r line; do
         printf '%s\n' "$line" >>"$log"
-        case $line in *"$MARK"*) t1=$(date +%s%N); break ;; esac
+        case $1:$line in keel-domu:"(d1) $MARK"*|keel:*"$MARK"*|xen:*"$MARK"*) t1=$(date +%s%N); break ;; esac
     done <"$fifo"
     kill_tree "$pid"
     wait "$pid" 2>/dev/null
@@ -78,8 +91,8 @@ for hv in "${hvs[@]}"; do
             echo "$hv run $i: $(secs "$ms")"
             times+=("$ms")
         else
-            # the first sign of a crash, else the last line
-            last=$(tr -d '\r' <"$OUT/$hv.$i" 2>/dev/null | grep -a -m1 -E 'crashed|Kernel panic|PANIC' ||
+            # the first sign of a crash or a refused option, else the last line
+            last=$(tr -d '\r' <"$OUT/$hv.$i" 2>/dev/null | grep -a -m1 -E 'crashed|Kernel panic|PANIC|cmdline: bad value|unknown option' ||
                    tr -d '\r' <"$OUT/$hv.$i" 2>/dev/null | grep -a . | tail -1)
             last=$(cut -c1-120 <<<"$last")
             echo "$hv run $i: did not reach /init: $last"
@@ -101,3 +114,5 @@ echo
 echo "| Linux boot to /init ($kver, QEMU TCG, 2 CPUs, 1 GiB, median of $RUNS) | Keel | Xen 4.17 | Keel/Xen |"
 echo "|---|---|---|---|"
 echo "| generic kernel as dom0 | ${cell[keel]:--} | ${cell[xen]:--} | $ratio |"
+case " ${hvs[*]} " in *" keel-domu "*)
+    echo "| cloud kernel as a domU (1 vCPU, 512 MiB) | ${cell[keel-domu]:--} | - | - |" ;; esac
