@@ -11,6 +11,7 @@
 # PV test kernel console as dom0; the Keel option that starts it is the
 # template KEEL_DOMU_OPTS of tests/linux/domu.py), timed to its first /init
 # line ("(d1) keel-linux: init reached").
+# KEEL_LINUX_OPTS: extra Keel options for both (e.g. loglvl=debug).
 # A run that does not reach the line counts as failed; its hypervisor's cell
 # says so with the first crash line or the last serial line.
 set -u
@@ -33,7 +34,8 @@ initrd=$(tools/mkinitramfs.sh generic 2>/dev/null | awk '{ print $3 }')
 [ -f "$kernel" ] && [ -f "$initrd" ] || { echo "linuxbench: no kernel or initramfs" >&2; exit 1; }
 cloud=$(tools/fetch-kernels.sh | awk '$1 == "cloud" { print $3 }')
 case " ${hvs[*]} " in *" keel"*) make -s all guests >/dev/null || exit 1 ;; esac
-DOMU_OPTS=${KEEL_DOMU_OPTS:-domu={kernel}:linux:{mem}M:{vcpus}:initrd={initrd}}
+DOMU_OPTS='domu={kernel}:linux:{mem}M:{vcpus}:initrd={initrd}'
+[ -n "${KEEL_DOMU_OPTS:-}" ] && DOMU_OPTS=$KEEL_DOMU_OPTS
 domu_opts=$(sed 's/{kernel}/1/; s/{initrd}/2/; s/{mem}/512/; s/{vcpus}/1/' <<<"$DOMU_OPTS")
 domu_initrd=$(tools/mkinitramfs.sh cloud 2>/dev/null | awk '{ print $3 }')
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/keel-linuxbench.XXXXXX")
@@ -51,11 +53,11 @@ start() {
     if [ "$1" = keel ]; then
         exec timeout "$T" qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 2 -nographic -no-reboot \
             -display none -net none -monitor none -serial stdio -kernel build/keel.elf \
-            -append "console=com1 com1=115200,8n1 dom0_mem=512M" -initrd "$kernel console=hvc0,$initrd" </dev/null
+            -append "console=com1 com1=115200,8n1 dom0_mem=512M ${KEEL_LINUX_OPTS:-}" -initrd "$kernel console=hvc0,$initrd" </dev/null
     elif [ "$1" = keel-domu ]; then
         exec timeout "$T" qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 2 -nographic -no-reboot \
             -display none -net none -monitor none -serial stdio -kernel build/keel.elf \
-            -append "console=com1 com1=115200,8n1 dom0_mem=256M dom0_exit=wait $domu_opts" \
+            -append "console=com1 com1=115200,8n1 dom0_mem=256M dom0_exit=wait $domu_opts ${KEEL_LINUX_OPTS:-}" \
             -initrd "build/guests/console.elf,$cloud console=hvc0,$domu_initrd" </dev/null
     else
         exec "$XEN_REF" -t "$T" -m 1024 -s 2 "$kernel" "console=hvc0" "$initrd" </dev/null

@@ -60,8 +60,9 @@ class Machine:
         serial = "-serial unix:%s,server=on,wait=on" % sock_path
         if self.hv == "keel":
             initrd = ",".join((p + " " + c).strip() if c else p for p, c in self.modules)
-            opts = "console=com1 com1=115200,8n1 dom0_mem=%dM dom0_max_vcpus=%d %s" % (
-                self.dom0_mem, self.vcpus, self.hv_opts)
+            # KEEL_LINUX_OPTS: extra Keel options for every Linux test boot (e.g. loglvl=debug)
+            opts = "console=com1 com1=115200,8n1 dom0_mem=%dM dom0_max_vcpus=%d %s %s" % (
+                self.dom0_mem, self.vcpus, self.hv_opts, os.environ.get("KEEL_LINUX_OPTS", ""))
             return (["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-m", str(self.mem),
                      "-smp", str(self.smp), "-nographic", "-no-reboot", "-display", "none",
                      "-net", "none", "-monitor", "none"] + serial.split() + drives.split()

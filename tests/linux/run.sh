@@ -12,6 +12,8 @@
 #              kernel as dom0: the reference for what they expect.
 # Prints "PASS ..."/"FAIL ..." lines, then "NAME: N passed, M failed"
 # (NAME: linux on Keel, linux-xen on Xen). Logs: build/test-logs/linux/.
+# Environment: KEEL_LINUX_OPTS extra Keel options; KEEL_DOMU_OPTS the Keel
+# option starting the domU (tests/linux/domu.py); XEN_REF the xen-ref script.
 # Builds what it needs: Keel (make), the kernels (tools/fetch-kernels.sh),
 # the initramfs (tools/mkinitramfs.sh), the disk (tools/mkdisk.sh).
 set -u
@@ -21,7 +23,7 @@ while [ $# -gt 0 ]; do
     case $1 in
         --hv) hv=$2; shift 2 ;;
         --name) name=$2; shift 2 ;;
-        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
         *) break ;;
     esac
 done
