@@ -1,6 +1,7 @@
 /* PV domain builder, hypervisor side (see include/keel/dom_build.h).
  * Layout and register state: ref/xen-pv-abi.md 2.1-2.7, 4.2, 9.1-9.2. */
 #include <keel/dom_build.h>
+#include <keel/console.h>
 #include <keel/domain.h>
 #include <keel/errno.h>
 #include <keel/log.h>
@@ -160,6 +161,13 @@ static void write_start_info(struct builder *b, const struct pv_build_req *r, co
     if (!r->privileged) {
         si->store_mfn = b->p2m[l->xenstore.pfn];
         si->console.domU.mfn = b->p2m[l->console.pfn];
+        /* No backend domain serves boot-module domUs: Keel serves the
+         * console ring (hv/console_ring.c). */
+        int port = r->hv_backends ? console_ring_attach(b->d, si->console.domU.mfn) : 0;
+        if (port > 0)
+            si->console.domU.evtchn = (uint32_t)port;
+        else if (port < 0)
+            log_err("build: %s: no console ring (%d)\n", r->name, port);
     }
     si->pt_base = l->pt_base;
     si->nr_pt_frames = l->nr_pt_frames;
