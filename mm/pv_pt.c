@@ -103,33 +103,49 @@ static bool same_refs(unsigned level, uint64_t old, uint64_t new)
            pv_pt_entry_target_type(level, old) == pv_pt_entry_target_type(level, new);
 }
 
+/* Stores new over old: plainly, or (expected set) only if the entry still
+ * holds old, atomically against the CPU's A/D updates and other writers. */
+static bool store_entry(uint64_t *slot, uint64_t old, uint64_t new, bool atomic)
+{
+    if (!atomic) {
+        *slot = new;
+        return true;
+    }
+    return __atomic_compare_exchange_n(slot, &old, new, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
 /* Entry of a validated table: new refs first, store, then drop the old
  * entry's refs (which may devalidate a subtree; never this table, held by
- * refs from above it). */
+ * refs from above it). With `expected`, the entry must still hold it
+ * (else -EAGAIN, nothing changed). */
 static int update_validated(struct pv_mm_ctx *ctx, uint64_t *p, unsigned level,
-                            unsigned index, uint64_t new, bool preserve_ad)
+                            unsigned index, uint64_t new, bool preserve_ad,
+                            const uint64_t *expected)
 {
-    uint64_t old = p[index];
+    uint64_t old = __atomic_load_n(&p[index], __ATOMIC_RELAXED);
     int rc;
 
     if (!pv_pt_guest_slot(level, index)) {
         log_debug("pv_mm: d%u write to hypervisor L4 slot %u\n", ctx->domid, index);
         return -EINVAL;
     }
+    if (expected && old != *expected)
+        return -EAGAIN;
     if (preserve_ad && (old & PV_PTE_P))
         new |= old & (PV_PTE_A | PV_PTE_D);
     rc = pv_pt_validate_entry(ctx, level, new);
     if (rc)
         return rc;
     new = pv_pt_adjust_entry(level, new);
-    if (same_refs(level, old, new)) {
-        p[index] = new;
-        return 0;
-    }
+    if (same_refs(level, old, new))
+        return store_entry(&p[index], old, new, expected) ? 0 : -EAGAIN;
     rc = pv_get_entry_refs_validated(ctx, level, new);  /* checked just above */
     if (rc)
         return rc;
-    p[index] = new;
+    if (!store_entry(&p[index], old, new, expected)) {
+        pv_put_entry_refs(ctx, level, new);
+        return -EAGAIN;
+    }
     pv_put_entry_refs(ctx, level, old);
     return 0;
 }
@@ -172,7 +188,21 @@ int pv_pt_update_entry(struct pv_mm_ctx *ctx, mfn_t table_mfn, unsigned index,
         return -EBUSY;
 
     uint64_t *p = ctx->map(ctx->map_ctx, table_mfn);
-    int rc = update_validated(ctx, p, level, index, new_entry, preserve_ad);
+    int rc = update_validated(ctx, p, level, index, new_entry, preserve_ad, NULL);
+    ctx->unmap(ctx->map_ctx, p);
+    return rc;
+}
+
+int pv_pt_cmpxchg_entry(struct pv_mm_ctx *ctx, mfn_t table_mfn, unsigned index,
+                        uint64_t expected, uint64_t new_entry)
+{
+    if (index >= PV_PT_ENTRIES || !pv_frame_owned(ctx, table_mfn))
+        return -EINVAL;
+    uint32_t ti = ctx->table[table_mfn].type_info;
+    if (pv_ti_count(ti) == 0 || !pv_type_is_pt(pv_ti_type(ti)) || !(ti & PV_TI_VALIDATED))
+        return -EINVAL;
+    uint64_t *p = ctx->map(ctx->map_ctx, table_mfn);
+    int rc = update_validated(ctx, p, pv_ti_type(ti), index, new_entry, false, &expected);
     ctx->unmap(ctx->map_ctx, p);
     return rc;
 }

@@ -317,6 +317,8 @@ void pv_guest_trap(struct cpu_regs *regs)
         panic("pv: trap from ring 3 with no vCPU");
     if (vec == VEC_PF) {
         v->cr2 = read_cr2();
+        if (pv_ptwr_fault(v, regs, v->cr2, error))
+            return;
         if (vcpu_info_bytes(v))
             memcpy(vcpu_info_bytes(v) + 16, &v->cr2, 8);
         /* The user bit follows the guest's virtual mode, not the CPL. */

@@ -54,6 +54,7 @@ struct domain {
     spinlock_t cap_lock;                /* cap_budget (capped domains only) */
     struct sched_cap cap_budget;
     bool torn_down;                     /* teardown started (exactly once) */
+    bool ptwr_warned;                   /* a page-table write was not emulated (logged once) */
     uint64_t enosys_logged[2];          /* hypercall numbers already reported */
     char console_line[160];             /* console_io output until a newline */
     unsigned console_len;

@@ -15,6 +15,9 @@ void pv_cpuid(const struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_t r[4]);
  * turned into a software interrupt bounce) and RIP moved on. */
 bool pv_emulate_gp(struct vcpu *v, struct cpu_regs *regs);
 bool pv_emulate_ud(struct vcpu *v, struct cpu_regs *regs);
+/* On #PF from the guest: true if it was a write to one of its L1 page
+ * tables that was emulated (writable page tables, arch/x86_64/pv_ptwr.c). */
+bool pv_ptwr_fault(struct vcpu *v, struct cpu_regs *regs, uint64_t cr2, uint64_t error);
 /* The PAT value of the PV ABI (ref 8.2). */
 #define PV_ABI_PAT  0x0000050100070406UL
 

@@ -169,6 +169,13 @@ unsigned pv_pt_entry_target_type(unsigned level, uint64_t e);
  * ordinary page (type NONE or WRITABLE) the value is stored as is. */
 int pv_pt_update_entry(struct pv_mm_ctx *ctx, mfn_t table_mfn, unsigned index,
                        uint64_t new_entry, bool preserve_ad);
+/* The writable-page-table emulation (include/keel/pv_ptwr.h): entry
+ * `index` of the validated table table_mfn becomes new_entry, checked as
+ * above, only if it still holds `expected` (atomically against the CPU's
+ * accessed/dirty updates); else -EAGAIN and nothing changed. -EINVAL if
+ * the frame is not a validated table of the domain. */
+int pv_pt_cmpxchg_entry(struct pv_mm_ctx *ctx, mfn_t table_mfn, unsigned index,
+                        uint64_t expected, uint64_t new_entry);
 /* update_va_mapping: finds the L1 entry mapping `va` under the validated
  * L4 `l4_mfn` (every level present; -EINVAL otherwise or for a
  * non-canonical / hypervisor VA) and updates it as above. */
