@@ -7,6 +7,7 @@
 #include <keel/domain.h>
 #include <keel/errno.h>
 #include <keel/guest_access.h>
+#include <keel/log.h>
 #include <keel/m2p.h>
 #include <keel/mm.h>
 #include <keel/pv_glue.h>
@@ -104,11 +105,8 @@ DECLARE_HYPERCALL(mmu_update)
         switch (u.ptr & MMU_UPDATE_CMD_MASK) {
         case MMU_NORMAL_PT_UPDATE:
         case MMU_PT_UPDATE_PRESERVE_AD:
-            if (u.ptr & 7)
-                rc = -EINVAL;
-            else
-                rc = pv_pt_update_entry(&ctx, mfn, (unsigned)((u.ptr & (PAGE_SIZE - 1)) >> 3), u.val,
-                                        (u.ptr & MMU_UPDATE_CMD_MASK) == MMU_PT_UPDATE_PRESERVE_AD);
+            rc = pv_pt_update_entry(&ctx, mfn, (unsigned)((u.ptr & (PAGE_SIZE - 1)) >> 3), u.val,
+                                    (u.ptr & MMU_UPDATE_CMD_MASK) == MMU_PT_UPDATE_PRESERVE_AD);
             break;
         case MMU_MACHPHYS_UPDATE:
             if (!pv_frame_owned(&ctx, mfn))
@@ -120,8 +118,11 @@ DECLARE_HYPERCALL(mmu_update)
             rc = -ENOSYS;
             break;
         }
-        if (rc)
+        if (rc) {
+            log_debug("domain %u: mmu_update ptr %lx val %lx: %ld\n", d->id,
+                      (unsigned long)u.ptr, (unsigned long)u.val, rc);
             break;
+        }
     }
     domain_unlock(d, f);
     /* No flush here: the guest flushes for its own view (as under Xen);
