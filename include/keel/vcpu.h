@@ -59,6 +59,7 @@ struct vcpu {
     uint64_t cr4;                       /* virtual CR4 (ref 8.3) */
     bool fpu_ts;                        /* virtual CR0.TS (fpu_taskswitch) */
     unsigned iopl;                      /* virtual IOPL (PHYSDEVOP_set_iopl) */
+    uint64_t vmce_mcg_status;           /* virtual MCG_STATUS (pv_vmce.c) */
     bool in_multicall;                  /* batched calls cannot continue later */
     uint64_t dr[8];                     /* debug registers (DR4/5 unused) */
     mfn_t gdt_frames[14];               /* set_gdt: the guest's GDT (SEG_DESC typed) */
