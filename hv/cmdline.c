@@ -73,7 +73,7 @@ static bool unquote(const char *s, size_t len, char *buf, size_t size)
     return true;
 }
 
-static bool parse_bool(const char *v, bool *out)
+bool cmdline_parse_bool(const char *v, bool *out)
 {
     static const char *const yes[] = { "1", "yes", "true", "on", "enable" };
     static const char *const no[] = { "0", "no", "false", "off", "disable" };
@@ -158,7 +158,7 @@ static bool apply(const struct param *p, const struct option *o, bool negate)
         return false;               /* too long to be valid */
     if (p->type == PARAM_BOOL) {
         bool b = true;
-        if (o->value && !parse_bool(buf, &b))
+        if (o->value && !cmdline_parse_bool(buf, &b))
             return false;
         return store_uint(p->var, p->var_size, negate ? !b : b);
     }

@@ -268,6 +268,7 @@ int pv_build_domain(const struct pv_build_req *r, struct domain **out)
         d->shared_info = mfn_to_virt(d->shared_info_mfn);
         for (unsigned i = 0; i < 32; i++)       /* events masked in every legacy slot (ref 2.3) */
             ((uint8_t *)d->shared_info)[64 * i + 1] = 1;
+        pv_wallclock_update(d);
     }
     if (!rc)
         rc = load(&b, r, &img);

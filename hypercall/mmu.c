@@ -103,7 +103,7 @@ DECLARE_HYPERCALL(mmu_update)
         }
         /* The command is in the low 3 bits of ptr, the entry's address
          * in the rest (Xen 4.17 do_mmu_update: cmd = ptr & 7, ptr -= cmd). */
-        unsigned cmd = (unsigned)(u.ptr & 7);
+        unsigned cmd = (unsigned)(u.ptr & MMU_UPDATE_CMD_MASK);
         mfn_t mfn = u.ptr >> PAGE_SHIFT;
         switch (cmd) {
         case MMU_NORMAL_PT_UPDATE:

@@ -41,7 +41,8 @@ static void to_guest_info(const struct sched_runstate *r, struct vcpu_runstate_i
 /* The copy itself, on the page tables loaded now. */
 static void write_area(struct vcpu *v, uint64_t va, struct vcpu_runstate_info *g)
 {
-    uint64_t assists = __atomic_load_n(&v->d->vm_assist, __ATOMIC_RELAXED);
+    /* VMASST_TYPE_runstate_update_flag: a domain-wide assist (ref 5.14). */
+    uint64_t assists = READ_ONCE(v->d->vm_assist);
     bool flag = assists & (1UL << VMASST_TYPE_runstate_update_flag);
     if (flag) {
         g->state_entry_time |= XEN_RUNSTATE_UPDATE;

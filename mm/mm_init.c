@@ -7,6 +7,7 @@
  * build and load the new L4; hand the rest to the buddy allocator. */
 #include <keel/mm.h>
 #include <keel/bootinfo.h>
+#include <keel/iomem.h>
 #include <keel/cpufeature.h>
 #include <keel/log.h>
 #include <keel/memmap.h>
@@ -203,6 +204,7 @@ void mm_init(struct boot_info *bi)
     paging_set_table_allocator(buddy_alloc_table_page);
     heap_setup();
     m2p_init(nr_frames);
+    iomem_init();
     log_info("mm: %lu KiB usable RAM, %lu frames up to 0x%lx, boot tables %lu KiB, "
              "AP trampoline at 0x%lx\n", total >> 10, nr_frames, max_addr,
              boot_alloc_pages * 4, ap_trampoline_phys);

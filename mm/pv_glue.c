@@ -5,6 +5,7 @@
 #include <keel/pv_glue.h>
 #include <keel/cpufeature.h>
 #include <keel/domain.h>
+#include <keel/iomem.h>
 #include <keel/log.h>
 #include <keel/mm.h>
 #include <keel/pv_desc.h>
@@ -39,6 +40,12 @@ void flush_tlb_all_cpus(void)
 {
     flush_tlb_local_all();
     smp_call_others(flush_ipi, NULL, true);
+}
+
+static int ctx_io_access(void *c, mfn_t mfn)
+{
+    (void)c;
+    return iomem_access(mfn);
 }
 
 static int ctx_check_desc(void *c, const uint64_t *page)
@@ -105,6 +112,7 @@ void pv_mm_ctx_init(struct pv_mm_ctx *ctx, struct domain *d)
         .frame_backed = ctx_backed,
         .flush_stale_tlbs = ctx_flush_stale,
         .check_desc_page = ctx_check_desc,
+        .io_access = ctx_io_access,
         .map_ctx = d,
     };
 }

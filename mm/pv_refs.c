@@ -9,6 +9,7 @@
  * refs of entries 0..i-1 again, so a failed call changes no count. */
 #include <keel/pv_mm.h>
 #include <keel/errno.h>
+#include <keel/iomem.h>
 #include <keel/log.h>
 
 #define DOMID_FIRST_RESERVED 0x7ff0u
@@ -120,11 +121,37 @@ int pv_get_entry_refs(struct pv_mm_ctx *ctx, unsigned level, uint64_t e)
     return rc ? rc : pv_get_entry_refs_validated(ctx, level, e);
 }
 
+static int io_kind(const struct pv_mm_ctx *ctx, unsigned level, uint64_t e)
+{
+    if (level != 1 || !ctx->io_access)
+        return IOMEM_RAM;
+    return ctx->io_access(ctx->map_ctx, pv_pte_mfn(e));
+}
+
+/* An L1 entry naming I/O memory (Xen: a frame of dom_io or no frame at
+ * all): allowed without references for a domain with I/O rights, as far
+ * as the hypervisor's own devices allow; -EPERM otherwise (Xen's code for
+ * a mapping of I/O memory without the permission). A domain without I/O
+ * rights keeps the RAM answers (-EPERM or -EBUSY for a frame not its own). */
+static int io_entry(struct pv_mm_ctx *ctx, uint64_t e, int kind)
+{
+    if (!ctx->io_caps)
+        return pv_foreign_frame_ref(ctx, pv_pte_mfn(e), pv_pt_entry_target_type(1, e));
+    if (kind == IOMEM_RW || (kind == IOMEM_RO && !(e & PV_PTE_RW)))
+        return 0;
+    log_debug("pv_mm: d%u: I/O frame 0x%lx is the hypervisor's (%s)\n", ctx->domid,
+              (unsigned long)pv_pte_mfn(e), kind == IOMEM_RO ? "read-only" : "no access");
+    return -EPERM;
+}
+
 int pv_get_entry_refs_validated(struct pv_mm_ctx *ctx, unsigned level, uint64_t e)
 {
     int rc;
     if (!(e & PV_PTE_P))
         return 0;
+    int kind = io_kind(ctx, level, e);
+    if (kind != IOMEM_RAM)
+        return io_entry(ctx, e, kind);
     unsigned t = pv_pt_entry_target_type(level, e);
     if (t == PV_TYPE_NONE)
         return pv_get_ref(ctx, pv_pte_mfn(e));
@@ -136,7 +163,7 @@ int pv_get_entry_refs_validated(struct pv_mm_ctx *ctx, unsigned level, uint64_t 
 
 void pv_put_entry_refs(struct pv_mm_ctx *ctx, unsigned level, uint64_t e)
 {
-    if (!(e & PV_PTE_P))
+    if (!(e & PV_PTE_P) || io_kind(ctx, level, e) != IOMEM_RAM)
         return;
     if (pv_pt_entry_target_type(level, e) == PV_TYPE_NONE)
         pv_put_ref(ctx, pv_pte_mfn(e));

@@ -6,6 +6,7 @@
 #include <keel/apic.h>
 #include <keel/cmdline.h>
 #include <keel/cpufeature.h>
+#include <keel/iomem.h>
 #include <keel/log.h>
 #include <keel/mm.h>
 #include <keel/panic.h>
@@ -148,6 +149,7 @@ void apic_bsp_init(uint64_t lapic_phys)
     if (!boot_cpu.apic)
         panic("apic: this CPU has no local APIC");
     apic_x2apic_mode = boot_cpu.x2apic && opt_x2apic;
+    iomem_reserve(lapic_phys ? lapic_phys : 0xfee00000, PAGE_SIZE, IOMEM_DENY);
     if (!apic_x2apic_mode) {
         apic_mmio = ioremap(lapic_phys ? lapic_phys : 0xfee00000, PAGE_SIZE);
         if (!apic_mmio)

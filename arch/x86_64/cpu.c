@@ -16,7 +16,51 @@ bool opt_smep = true, opt_smap = true;
  * faults on CPUs without SMAP, so only when it is on). */
 uint8_t smap_active;
 param_bool("smep", opt_smep);
-param_bool("smap", opt_smap);
+
+/* smap= given or not: by default SMAP is on except under QEMU TCG. QEMU's
+ * TCG up to 9.0 pops the frame of an iretq (and lretq) executed in ring 3
+ * with its kernel MMU index, which with CR4.SMAP set is a supervisor
+ * access checked by SMAP; a PV guest kernel runs in ring 3 on user pages,
+ * so Linux's sync_core() (iretq to itself) faults there on the read of its
+ * own stack (#PF error 1, address = rsp). Real CPUs use CPL 3 for those
+ * reads. Xen 4.17 under the same QEMU dies the same way (shared DESIGN.md,
+ * test rigs). Facts: QEMU 7.2 target/i386 cpu_mmu_index_kernel() (CPL 3 +
+ * CR4.SMAP = MMU_KSMAP_IDX) used by helper_ret_protected's pops; reworked
+ * upstream in July 2024 (x86_mmu_index_kernel_pl, "target/i386/tcg" series
+ * by R. Henderson / P. Bonzini). smap=1 forces SMAP on anyway. */
+static int8_t smap_option = -1;
+
+static int parse_smap(const char *v)
+{
+    bool on = true;
+    if (*v && !cmdline_parse_bool(v, &on))
+        return -1;
+    smap_option = on;
+    return 0;
+}
+
+static int parse_no_smap(const char *v)
+{
+    if (*v)
+        return -1;
+    smap_option = 0;
+    return 0;
+}
+param_custom("smap", parse_smap);
+param_custom("no-smap", parse_no_smap);
+
+/* Once, on the boot CPU, before any CPU sets CR4. */
+static void smap_decide(void)
+{
+    if (smap_option >= 0) {
+        opt_smap = smap_option;
+        return;
+    }
+    opt_smap = !boot_cpu.qemu_tcg;
+    if (boot_cpu.smap && boot_cpu.qemu_tcg)
+        log_info("cpu: SMAP left off under QEMU TCG (its ring-3 iretq reads the stack as "
+                 "a supervisor access checked by SMAP); smap=1 turns it on\n");
+}
 
 struct percpu *cpu_percpu[NR_CPUS];
 unsigned nr_cpus_online;
@@ -105,6 +149,13 @@ static const char *on_off(bool present, bool wanted)
     return !present ? "absent" : wanted ? "on" : "off (option)";
 }
 
+static const char *smap_state(void)
+{
+    if (boot_cpu.smap && !opt_smap && smap_option < 0)
+        return "off (QEMU TCG)";
+    return on_off(boot_cpu.smap, opt_smap);
+}
+
 void cpu_early_init(void)
 {
     struct cpu_info *ci = (struct cpu_info *)(bsp_boot_stack + STACK_BLOCK_SIZE - CPU_INFO_SIZE);
@@ -148,9 +199,11 @@ void cpu_init(struct percpu *pc)
     gdt_fill_reserved(pc->gdt, &pc->tss);
     gdt_load(pc->gdt);
     idt_load();
+    if (pc->cpu_id == 0)
+        smap_decide();
     cpu_control_regs();
     pv_cpu_init();
     if (pc->cpu_id == 0)
         log_info("cpu: protections: NX %s, WP on, SMEP %s, SMAP %s\n", on_off(boot_cpu.nx, true),
-                 on_off(boot_cpu.smep, opt_smep), on_off(boot_cpu.smap, opt_smap));
+                 on_off(boot_cpu.smep, opt_smep), smap_state());
 }

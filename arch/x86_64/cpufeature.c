@@ -105,6 +105,16 @@ void cpu_features_detect(struct cpu_features *f)
         f->npt = d & (1U << 0);
         f->nrips = d & (1U << 3);
     }
+    if (f->hypervisor) {
+        /* Hypervisor vendor leaf (QEMU TCG says "TCGTCGTCGTCG", KVM
+         * "KVMKVMKVM"). */
+        cpuid_count(0x40000000, 0, &a, &b, &c, &d);
+        memcpy(f->hv_vendor, &b, 4);
+        memcpy(f->hv_vendor + 4, &c, 4);
+        memcpy(f->hv_vendor + 8, &d, 4);
+        f->hv_vendor[12] = '\0';
+        f->qemu_tcg = !memcmp(f->hv_vendor, "TCGTCGTCGTCG", 12);
+    }
     if (f->vmx)
         detect_vmx(f);
 }
@@ -114,8 +124,8 @@ void cpu_features_print(const struct cpu_features *f)
     const char *brand = f->brand;
     while (*brand == ' ')
         brand++;
-    log_info("cpu: %s family 0x%x model 0x%x stepping %u: %s\n", f->vendor, f->family,
-             f->model, f->stepping, brand);
+    log_info("cpu: %s family 0x%x model 0x%x stepping %u: %s%s%s\n", f->vendor, f->family,
+             f->model, f->stepping, brand, f->hv_vendor[0] ? ", hypervisor " : "", f->hv_vendor);
 #define F(x) (f->x ? "+" : "-"), #x
     log_info("cpu: features: %s%s %s%s %s%s %s%s %s%s %s%s %s%s %s%s %s%s %s%s %s%s %s%s %s%s %s%s\n",
              F(vmx), F(svm), F(npt), F(ept), F(smep), F(smap), F(pcid), F(xsave),

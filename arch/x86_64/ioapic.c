@@ -4,6 +4,7 @@
 #include <keel/apic.h>
 #include <keel/acpi.h>
 #include <keel/errno.h>
+#include <keel/iomem.h>
 #include <keel/log.h>
 #include <keel/mm.h>
 #include <keel/percpu.h>
@@ -46,6 +47,7 @@ void ioapic_init(const struct acpi_info *ai)
     for (unsigned i = 0; i < ai->nr_ioapics && nr_ioapics < MAX_IOAPICS; i++) {
         struct ioapic *io = &ioapics[nr_ioapics];
         io->mmio = ioremap(ai->ioapic[i].addr, 0x20);
+        iomem_reserve(ai->ioapic[i].addr & ~0xfffUL, PAGE_SIZE, IOMEM_RO);
         if (!io->mmio) {
             log_err("ioapic: cannot map IO-APIC %u at 0x%x\n", ai->ioapic[i].id, ai->ioapic[i].addr);
             continue;

@@ -78,7 +78,7 @@ static bool msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
         *val |= (1UL << 11) | (1UL << 12) | (1UL << 23);    /* no BTS/PEBS, xTPR off */
         return true;
     default:
-        return false;
+        return pv_vmce_rdmsr(v, msr, val) > 0;
     }
 }
 
@@ -109,7 +109,7 @@ static bool msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
     case MSR_PAT:
         return val == PV_ABI_PAT;
     default:
-        return false;
+        return pv_vmce_wrmsr(v, msr, val) > 0;
     }
 }
 

@@ -33,6 +33,10 @@ struct param {
  * problems. */
 int cmdline_parse(const char *cmdline, const struct param *params, size_t nr_params);
 
+/* A boolean value as PARAM_BOOL takes it (1/0, yes/no, true/false, on/off,
+ * enable/disable); false if it is none of them. For param_custom users. */
+bool cmdline_parse_bool(const char *v, bool *out);
+
 /* ---- Registration ---- */
 
 #define __PARAM_PASTE2(a, b)    a##b

@@ -7,11 +7,13 @@
 struct cpu_features {
     char vendor[13];
     char brand[49];
+    char hv_vendor[13];             /* CPUID 0x40000000 under a hypervisor, else "" */
     uint32_t family, model, stepping;
     uint32_t max_leaf, max_ext_leaf;
     bool vmx, svm, npt, ept, smep, smap, pcid, invpcid, xsave, x2apic, pdpe1gb,
          invtsc, tsc_deadline, nx, fsgsbase, hypervisor, apic, pge, pat, nrips,
          vpid, unrestricted_guest;
+    bool qemu_tcg;                  /* QEMU's emulator (hv_vendor "TCGTCGTCGTCG") */
     uint32_t svm_asids;
     uint32_t phys_addr_bits, virt_addr_bits;
     uint64_t tsc_hz_cpuid;          /* from leaf 0x15 (crystal-based), 0 if unknown */

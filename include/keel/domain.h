@@ -36,6 +36,7 @@ struct domain {
     char name[DOMAIN_NAME_MAX];
     enum domain_state state;
     unsigned shutdown_code;             /* SHUTDOWN_* reason from the guest */
+    uint64_t vm_assist;                 /* VMASST_TYPE_* bits: per domain (ref 5.14) */
     spinlock_t lock;
 
     uint64_t tot_pages;                 /* frames it owns now */
@@ -54,7 +55,6 @@ struct domain {
     spinlock_t cap_lock;                /* cap_budget (capped domains only) */
     struct sched_cap cap_budget;
     bool torn_down;                     /* teardown started (exactly once) */
-    uint64_t vm_assist;                 /* VMASST_TYPE_* bits enabled (domain-wide, as Xen) */
     bool ptwr_warned;                   /* a page-table write was not emulated (logged once) */
     uint64_t enosys_logged[2];          /* hypercall numbers already reported */
     char console_line[160];             /* console_io output until a newline */

@@ -134,6 +134,12 @@ struct pv_mm_ctx {
     void (*flush_stale_tlbs)(void *ctx, mfn_t mfn);
     /* Checks a whole descriptor page (0 or -EINVAL); NULL: SEG_DESC refused. */
     int (*check_desc_page)(void *ctx, const uint64_t *page);
+    /* Optional: how an L1 entry may name machine frame mfn if it is I/O
+     * memory rather than RAM (enum iomem_access, include/keel/iomem.h:
+     * 0 = RAM, the ownership rules apply). I/O frames take no references;
+     * only a domain with io_caps may map them, as the answer allows. The
+     * answer for a frame must never change. NULL: every frame is RAM. */
+    int (*io_access)(void *ctx, mfn_t mfn);
     void *map_ctx;              /* first argument of the callbacks */
 };
 

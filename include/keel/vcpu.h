@@ -9,6 +9,7 @@
 #include <keel/compiler.h>
 #include <keel/percpu.h>
 #include <keel/timer.h>
+#include <keel/spinlock.h>
 #include <keel/sched_policy.h>
 
 struct domain;
@@ -31,6 +32,10 @@ struct vcpu {
     struct timer singleshot_timer;      /* set_timer_op, VCPUOP_*_singleshot_timer */
     struct timer periodic_timer;        /* VCPUOP_*_periodic_timer */
     uint64_t timer_period_ns;           /* 0: periodic timer off */
+    uint64_t periodic_last_ns;          /* system time of its last tick */
+    spinlock_t periodic_lock;           /* the three fields below */
+    bool periodic_on_cpu;               /* running: the periodic timer ticks */
+    bool periodic_parked;               /* not running: it stopped, resumes at switch-in */
     bool timers_inited;
     enum { VCPU_OFF, VCPU_QUEUED, VCPU_RUNNING } sched_state;  /* under its CPU's rq_lock */
     struct sched_item sched;            /* run-queue link and virtual time (sched_policy.h) */
@@ -54,6 +59,7 @@ struct vcpu {
     uint64_t cr4;                       /* virtual CR4 (ref 8.3) */
     bool fpu_ts;                        /* virtual CR0.TS (fpu_taskswitch) */
     unsigned iopl;                      /* virtual IOPL (PHYSDEVOP_set_iopl) */
+    uint64_t vmce_mcg_status;           /* virtual MCG_STATUS (pv_vmce.c) */
     bool in_multicall;                  /* batched calls cannot continue later */
     uint64_t dr[8];                     /* debug registers (DR4/5 unused) */
     mfn_t gdt_frames[14];               /* set_gdt: the guest's GDT (SEG_DESC typed) */
@@ -69,6 +75,12 @@ struct vcpu *vcpu_create(struct domain *d, unsigned id, unsigned processor);
 void vcpu_destroy(struct vcpu *v);
 /* Stops v's guest timers for good (before v is freed). */
 void vcpu_timers_stop(struct vcpu *v);
+/* Xen's default 100 Hz periodic timer of a new PV vCPU. */
+void vcpu_timers_init(struct vcpu *v);
+/* The periodic timer ticks only while its vCPU runs (as Xen's): these mark
+ * a vCPU's switch-in and switch-out on its CPU (interrupts off). */
+void vcpu_periodic_switch_in(struct vcpu *v);
+void vcpu_periodic_switch_out(struct vcpu *v);
 /* vcpu_op's timer sub-ops (hypercall/vcpu_timer.c). */
 long vcpu_op_timer(struct vcpu *v, struct vcpu *t, int cmd, uint64_t arg);
 /* Starts v on its processor (from that CPU's idle loop). */
@@ -107,6 +119,8 @@ void pv_load_user_gs_selector(struct vcpu *v, uint16_t sel);
  * back (eagerly: Keel itself never touches these registers). */
 void fpu_init_state(struct vcpu *v);
 void pv_time_update(struct vcpu *v);
+/* Writes the boot wall clock into d's shared_info (arch/x86_64/pv_time.c). */
+void pv_wallclock_update(struct domain *d);
 /* Guest GDTs (arch/x86_64/pv_gdt.c). */
 void pv_load_gdt(struct vcpu *v);
 long pv_set_gdt(struct vcpu *v, uint64_t frame_list, uint64_t entries);

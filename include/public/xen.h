@@ -72,12 +72,12 @@
 #define DOMID_INVALID               0x7ff4
 #define DOMID_IDLE                  0x7fff
 
-/* ---- mmu_update (ref §5.3): command in ptr[1:0] ---- */
+/* ---- mmu_update (ref §5.3): command in ptr[2:0] (Xen masks the entry address with ~7) ---- */
 #define MMU_NORMAL_PT_UPDATE        0
 #define MMU_MACHPHYS_UPDATE         1
 #define MMU_PT_UPDATE_PRESERVE_AD   2
 #define MMU_PT_UPDATE_NO_TRANSLATE  3
-#define MMU_UPDATE_CMD_MASK         3UL
+#define MMU_UPDATE_CMD_MASK         7UL  /* the command is ptr's low 3 bits (4-7: none) */
 #define MMU_UPDATE_PREEMPTED        (~(~0U >> 1))   /* high bit of count */
 
 /* ---- mmuext_op commands (ref §5.4) ---- */

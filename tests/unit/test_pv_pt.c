@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <keel/errno.h>
+#include <keel/iomem.h>
 #include <keel/pv_mm.h>
 #include "host_log.h"
 #include "pv_fake.h"
@@ -692,6 +693,71 @@ static void test_random_sequence_forced_end(void **state)
     pv_random_run(m, 0xfeedbeefu, 20000, true);
 }
 
+/* I/O memory (include/keel/iomem.h): the fake says frames 0..7 are I/O
+ * dom0 may map RW, 8..11 read-only, 12..15 the hypervisor's, and 5000 (no
+ * frame-table entry) RW; everything else RAM. */
+static int fake_io(void *c, mfn_t mfn)
+{
+    (void)c;
+    if (mfn < 8 || mfn == 5000)
+        return IOMEM_RW;
+    if (mfn < 12)
+        return IOMEM_RO;
+    if (mfn < 16)
+        return IOMEM_DENY;
+    return IOMEM_RAM;
+}
+
+static void test_io_memory(void **state)
+{
+    (void)state;
+    struct pv_mm_ctx io = ca, dom = cb;
+    io.io_caps = true;
+    io.io_access = fake_io;
+    dom.io_access = fake_io;
+    struct tree t = pinned_tree(&io, 64);
+    struct tree u = pinned_tree(&dom, 192);
+
+    /* dom0: RW and RO I/O frames map without a reference, cache bits too. */
+    take_snapshot();
+    assert_int_equal(pv_pt_update_entry(&io, t.l1, 20, pte(3, KRW | PV_PTE_PCD | PV_PTE_PWT), false), 0);
+    assert_int_equal(pv_pt_update_entry(&io, t.l1, 21, pte(5000, KRW), false), 0);
+    assert_int_equal(pv_pt_update_entry(&io, t.l1, 22, pte(9, KRO), false), 0);
+    assert_unchanged();
+    /* Read-only and denied frames: -EPERM, nothing changed. */
+    ATTACK(-EPERM, pv_pt_update_entry(&io, t.l1, 23, pte(9, KRW), false));
+    ATTACK(-EPERM, pv_pt_update_entry(&io, t.l1, 23, pte(13, KRO), false));
+    ATTACK(-EPERM, pv_pt_update_entry(&io, t.l1, 23, pte(13, KRW), false));
+    /* An I/O frame is never a table, a pin or a base pointer. */
+    ATTACK(-EINVAL, pv_pt_update_entry(&io, t.l2, 20, pte(3, UTBL), false));
+    ATTACK(-EINVAL, pv_pin(&io, 3, 1));
+    ATTACK(-EINVAL, pv_set_baseptr(&io, 3, &(mfn_t){ INVALID_MFN }));
+    ATTACK(-EINVAL, pv_pt_update_entry(&io, 3, 0, 0, false));
+    /* Unmapping drops nothing; RAM rules are unchanged for RAM frames. */
+    take_snapshot();
+    for (unsigned i = 20; i < 23; i++)
+        assert_int_equal(pv_pt_update_entry(&io, t.l1, i, 0, false), 0);
+    assert_unchanged();
+    ATTACK(-EBUSY, pv_pt_update_entry(&io, t.l1, 20, pte(u.rw, KRO), false));
+    ATTACK(-EBUSY, pv_pt_update_entry(&io, t.l1, 20, pte(HV_FIRST, KRW), false));
+    /* A domain without I/O rights keeps the RAM answers. */
+    ATTACK(-EBUSY, pv_pt_update_entry(&dom, u.l1, 20, pte(3, KRO), false));
+    ATTACK(-EPERM, pv_pt_update_entry(&dom, u.l1, 20, pte(5000, KRW), false));
+    /* A validated table holding I/O entries: validation and teardown take
+     * and drop nothing for them. */
+    assert_int_equal(pv_unpin(&io, t.l4), 0);
+    m->mem[t.l1][30] = pte(2, KRW);
+    take_snapshot();
+    assert_int_equal(pv_pin(&io, t.l4, 4), 0);
+    assert_int_equal(pv_unpin(&io, t.l4), 0);
+    assert_unchanged();
+    m->mem[t.l1][31] = pte(14, KRO);                    /* denied: the pin fails */
+    ATTACK(-EPERM, pv_pin(&io, t.l4, 4));
+    m->mem[t.l1][30] = m->mem[t.l1][31] = 0;
+    assert_int_equal(pv_pin(&io, t.l4, 4), 0);
+    check_invariant();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -704,6 +770,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_linear_entries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pin_with_bad_last_entry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_and_unowned, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_io_memory, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_bits_by_update, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hypervisor_slots, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unpin_while_cr3, setup, teardown),

@@ -1,0 +1,2 @@
+UNIT_TESTS += iomem
+iomem_SRCS := mm/iomem.c
