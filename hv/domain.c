@@ -14,6 +14,7 @@
 #include <keel/printf.h>
 #include <keel/string.h>
 #include <keel/vcpu.h>
+#include <keel/xenstore.h>
 #include <keel/pv_glue.h>
 #include <keel/sched.h>
 
@@ -352,7 +353,8 @@ void domain_destroy(struct domain *d)
 {
     uint64_t freed = 0;
     __atomic_add_fetch(&domains_destroying, 1, __ATOMIC_SEQ_CST);
-    console_ring_detach(d);             /* (both done already if it ever ran) */
+    console_ring_detach(d);             /* (all done already if it ever ran) */
+    xenstore_detach(d);
     evtchn_domain_destroy(d);
     pv_mm_relinquish(d);
     for (unsigned i = 0; i < d->nr_extents; i++)
@@ -382,6 +384,7 @@ static void domain_teardown_now(struct domain *d)
     if (d->console_len)
         log_info("(d%u) %.*s\n", d->id, (int)d->console_len, d->console_line);
     console_ring_detach(d);             /* before its frames go */
+    xenstore_detach(d);
     evtchn_domain_destroy(d);           /* peers unbound, poll timers stopped: before the vCPUs go */
     for (unsigned i = 0; i < d->nr_vcpus; i++)
         if (d->vcpu[i])

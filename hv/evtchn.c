@@ -12,6 +12,7 @@
 #include <keel/sched.h>
 #include <keel/smp.h>
 #include <keel/vcpu.h>
+#include <keel/xenstore.h>
 #include <public/xen.h>
 
 static spinlock_t remote_lock = SPINLOCK_INIT;
@@ -203,6 +204,9 @@ static void hv_consumer_run(struct domain *d, unsigned consumer)
     switch (consumer) {
     case EVTCHN_HV_CONSOLE:
         console_ring_kick(d);
+        break;
+    case EVTCHN_HV_STORE:
+        xenstore_ring_kick(d);
         break;
     default:
         break;

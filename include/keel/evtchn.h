@@ -28,7 +28,7 @@ void evtchn_dump(struct domain *d);
  * channel: an unbound port of the guest offered to DOMID_XEN (nobody can
  * bind it), whose sends call Keel's consumer instead of raising a peer.
  * The guest sees an ordinary unbound port. */
-enum evtchn_hv_consumer { EVTCHN_HV_NONE, EVTCHN_HV_CONSOLE };
+enum evtchn_hv_consumer { EVTCHN_HV_NONE, EVTCHN_HV_CONSOLE, EVTCHN_HV_STORE };
 /* A new port of d served by `consumer`; the port or -ENOSPC. */
 int evtchn_alloc_hv_port(struct domain *d, enum evtchn_hv_consumer consumer);
 /* Keel -> guest: raises the port if it is still the consumer's. */
