@@ -2,6 +2,7 @@
  * Layout and register state: ref/xen-pv-abi.md 2.1-2.7, 4.2, 9.1-9.2. */
 #include <keel/dom_build.h>
 #include <keel/console.h>
+#include <keel/wallclock.h>
 #include <keel/xenstore.h>
 #include <keel/domain.h>
 #include <keel/errno.h>
@@ -268,7 +269,7 @@ int pv_build_domain(const struct pv_build_req *r, struct domain **out)
         d->shared_info = mfn_to_virt(d->shared_info_mfn);
         for (unsigned i = 0; i < 32; i++)       /* events masked in every legacy slot (ref 2.3) */
             ((uint8_t *)d->shared_info)[64 * i + 1] = 1;
-        pv_wallclock_update(d);
+        wallclock_publish(d);
     }
     if (!rc)
         rc = load(&b, r, &img);

@@ -59,6 +59,7 @@ struct domain *domain_create(int id, const char *name, bool privileged, uint64_t
     d->max_pages = max_pages;
     d->lock = (spinlock_t)SPINLOCK_INIT;
     keel_strlcpy(d->name, name, sizeof(d->name));
+    pv_mm_ctx_init(&d->mm_ctx, d);      /* the hot paths use it as is */
     if (evtchn_domain_init(d)) {
         log_err("domain: no memory for the event channels of '%s'\n", name);
         domain_destroy(d);

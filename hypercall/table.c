@@ -14,6 +14,7 @@ static const struct hypercall_def hypercall_table[NR_HYPERCALLS] = {
     [3]  = { "stack_switch",     do_stack_switch,     false },
     [4]  = { "set_callbacks",    do_set_callbacks,    false },
     [5]  = { "fpu_taskswitch",   do_fpu_taskswitch,   false },
+    [7]  = { "platform_op",      do_platform_op,      true },
     [8]  = { "set_debugreg",     do_set_debugreg,     false },
     [9]  = { "get_debugreg",     do_get_debugreg,     false },
     [10] = { "update_descriptor", do_update_descriptor, false },

@@ -1,12 +1,10 @@
-/* The per-vCPU time information in vcpu_info and the wall clock in
- * shared_info (ref/xen-pv-abi.md 6.3):
+/* The per-vCPU time information in vcpu_info (ref/xen-pv-abi.md 6.3;
+ * the wall clock is hv/wallclock.c):
  *   system time = system_time + ((tsc - tsc_timestamp) << shift) * mul >> 32
- *   wall clock  = wc_sec/wc_nsec (the time of day at system time 0) + system time
- * Each carries a version that is odd while it changes; the guest retries a
+ * It carries a version that is odd while it changes; the guest retries a
  * read that saw an odd or changed version. Keel's own clock uses the scale
  * it publishes (arch/x86_64/time.c), so the two agree to the nanosecond. */
 #include <keel/vcpu.h>
-#include <keel/domain.h>
 #include <keel/timer.h>
 #include <keel/x86.h>
 #include <public/xen.h>
@@ -27,21 +25,4 @@ void pv_time_update(struct vcpu *v)
     vi->time.flags = 0;
     barrier();
     WRITE_ONCE(vi->time.version, (ver | 1) + 1);
-}
-
-void pv_wallclock_update(struct domain *d)
-{
-    struct shared_info *s = d->shared_info;
-    if (!s)
-        return;
-    uint64_t wc = wallclock_at_boot_ns;
-    uint64_t sec = wc / 1000000000UL;
-    uint32_t ver = s->wc_version;
-    WRITE_ONCE(s->wc_version, ver | 1);
-    barrier();
-    s->wc_sec = (uint32_t)sec;
-    s->wc_sec_hi = (uint32_t)(sec >> 32);
-    s->wc_nsec = (uint32_t)(wc % 1000000000UL);
-    barrier();
-    WRITE_ONCE(s->wc_version, (ver | 1) + 1);
 }

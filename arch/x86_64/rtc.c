@@ -1,13 +1,15 @@
 /* The wall clock at boot from the CMOS RTC (MC146818: index port 0x70,
- * data 0x71; status A bit 7 = update in progress). Read once; the result
- * is the wall-clock time at system time 0, which each domain's
- * shared_info carries (ref/xen-pv-abi.md 6.3, wc_sec/wc_nsec). */
+ * data 0x71; status A bit 7 = update in progress). Read once, handed to
+ * hv/wallclock.c, which keeps the wall time at system time 0 for every
+ * domain's shared_info (ref/xen-pv-abi.md 6.3); dom0 may set it later
+ * (platform_op settime). */
 #include <keel/calendar.h>
 #include <keel/acpi.h>
 #include <keel/log.h>
 #include <keel/string.h>
 #include <keel/timer.h>
 #include <keel/x86.h>
+#include <keel/wallclock.h>
 
 #define RTC_INDEX       0x70
 #define RTC_DATA        0x71
@@ -21,8 +23,6 @@
 #define RTC_STATUS_B    0x0b
 #define RTC_A_UIP       0x80
 
-extern struct acpi_info acpi_info;
-uint64_t wallclock_at_boot_ns;          /* wall-clock ns at system time 0 */
 
 static uint8_t cmos_read(uint8_t index)
 {
@@ -60,13 +60,11 @@ void rtc_init_wallclock(void)
         if (!memcmp(&a, &b, sizeof(a)))
             secs = rtc_fields_to_epoch(&a);
     }
-    uint64_t sys = now_ns();
-    if (secs < 0 || (uint64_t)secs * 1000000000UL < sys) {
+    if (secs < 0) {
         log_warn("rtc: no valid time in the CMOS RTC; the wall clock starts at 1970\n");
-        wallclock_at_boot_ns = 0;
         return;
     }
-    wallclock_at_boot_ns = (uint64_t)secs * 1000000000UL - sys;
+    wallclock_set((uint64_t)secs, 0, now_ns());
     log_info("rtc: wall clock %ld s since 1970 (UTC, from the CMOS RTC%s)\n", (long)secs,
              acpi_info.rtc_century_index ? " and its century register" : "");
 }

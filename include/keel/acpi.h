@@ -139,6 +139,8 @@ struct acpi_info {
 
     unsigned nr_bad_tables; /* tables rejected (checksum, length, unreadable) */
 };
+/* The machine's tables as parsed at boot (arch/x86_64/acpi/acpi_init.c). */
+extern struct acpi_info acpi_info;
 
 /* True if the `len` bytes at p sum to zero (mod 256). */
 bool acpi_checksum_ok(const void *p, size_t len);

@@ -47,6 +47,7 @@ DECLARE_HYPERCALL(mmu_update);
 DECLARE_HYPERCALL(update_va_mapping);
 DECLARE_HYPERCALL(mmuext_op);
 DECLARE_HYPERCALL(physdev_op);
+DECLARE_HYPERCALL(platform_op);
 DECLARE_HYPERCALL(set_gdt);
 DECLARE_HYPERCALL(vcpu_op);
 DECLARE_HYPERCALL(set_timer_op);

@@ -51,8 +51,7 @@ struct time_scale {
     int8_t shift;
 };
 extern struct time_scale tsc_ns_scale;
-extern uint64_t wallclock_at_boot_ns;   /* wall-clock ns at system time 0 (RTC) */
-void rtc_init_wallclock(void);
+void rtc_init_wallclock(void);         /* the wall clock from the CMOS RTC (arch/x86_64/rtc.c) */
 uint64_t ns_to_tsc(uint64_t ns);
 extern uint64_t tsc_hz;
 void time_init(void);

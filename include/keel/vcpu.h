@@ -119,8 +119,6 @@ void pv_load_user_gs_selector(struct vcpu *v, uint16_t sel);
  * back (eagerly: Keel itself never touches these registers). */
 void fpu_init_state(struct vcpu *v);
 void pv_time_update(struct vcpu *v);
-/* Writes the boot wall clock into d's shared_info (arch/x86_64/pv_time.c). */
-void pv_wallclock_update(struct domain *d);
 /* Guest GDTs (arch/x86_64/pv_gdt.c). */
 void pv_load_gdt(struct vcpu *v);
 long pv_set_gdt(struct vcpu *v, uint64_t frame_list, uint64_t entries);

@@ -54,14 +54,20 @@ run_pair() {
     case $1 in *@*) a0=" ${1#*@}"; a0=${a0//+/ };; esac
     case $2 in *@*) au=" ${2#*@}"; au=${au//+/ };; esac
     shift 3
-    local extra="$*" domu="domu=1:$du:32M"
+    # qemu=OPTS among the extras (+ for spaces) goes to QEMU, not to Keel.
+    local extra="" qopts="" w
+    for w in "$@"; do
+        case $w in qemu=*) qopts="$qopts ${w#qemu=}";; *) extra="$extra $w";; esac
+    done
+    qopts=${qopts//+/ }
+    local domu="domu=1:$du:32M"
     case " $extra" in *" domu="*) domu="";; esac
     [ -f "build/guests/$d0.elf" ] && [ -f "build/guests/$du.elf" ] || {
         echo "FAIL pair $d0 + $du: not built"; fail=$((fail + 1)); return; }
     rm -f "$log"
-    timeout "$T" qemu-system-x86_64 -accel tcg -cpu max -m 512 -smp "$smp" -nographic -no-reboot \
+    timeout "$T" qemu-system-x86_64 -accel tcg -cpu max -m 512 -smp "$smp" $qopts -nographic -no-reboot \
         -display none -net none -monitor none -serial "file:$log" -kernel build/keel.elf \
-        -append "console=com1 dom0_exit=wait $domu $extra" \
+        -append "console=com1 dom0_exit=wait $domu$extra" \
         -initrd "build/guests/$d0.elf$a0,build/guests/$du.elf$au" </dev/null >/dev/null 2>&1
     local rc=$?
     [ "$rc" -eq 0 ] || why="QEMU ended with status $rc"
