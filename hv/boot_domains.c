@@ -231,24 +231,31 @@ static void check_memory_returned(void)
                 now * 4, free_before_domains * 4);
 }
 
-/* dom0_exit=wait: when dom0 ends, the machine waits for the other domains
- * to end too (at most DOM0_EXIT_WAIT_NS) before it powers off or reboots
- * as dom0 asked. For tests that run several domains; the default, as
- * Xen, ends the machine with dom0. */
+/* dom0_exit=wait[:S]: when dom0 ends, the machine waits for the other
+ * domains to end too (at most S seconds, default 60) before it powers off
+ * or reboots as dom0 asked. For tests that run several domains (a Linux
+ * domU under a loaded TCG host may need minutes); the default, as Xen,
+ * ends the machine with dom0. */
 static bool opt_dom0_exit_wait;
+static uint64_t dom0_exit_wait_ns = 60000000000UL;
 static int parse_dom0_exit(const char *v)
 {
-    if (!strcmp(v, "wait"))
+    uint64_t secs;
+    const char *end;
+    if (!strcmp(v, "wait")) {
         opt_dom0_exit_wait = true;
-    else if (!strcmp(v, "now"))
+    } else if (!strncmp(v, "wait:", 5) && !keel_strtou64(v + 5, &end, 10, &secs) && !*end &&
+               secs >= 1 && secs <= 86400) {
+        opt_dom0_exit_wait = true;
+        dom0_exit_wait_ns = secs * 1000000000UL;
+    } else if (!strcmp(v, "now")) {
         opt_dom0_exit_wait = false;
-    else
+    } else {
         return -1;
+    }
     return 0;
 }
 param_custom("dom0_exit", parse_dom0_exit);
-
-#define DOM0_EXIT_WAIT_NS   60000000000UL
 
 static struct {
     bool pending;                       /* dom0 ended, others still run */
@@ -265,7 +272,7 @@ static void dom0_exit_deadline(struct timer *t, void *data)
     if (!__atomic_exchange_n(&dom0_exit.pending, false, __ATOMIC_SEQ_CST))
         return;
     log_err("dom0_exit=wait: %u domain(s) still running after %lu s\n",
-            domain_count(NULL), DOM0_EXIT_WAIT_NS / 1000000000UL);
+            domain_count(NULL), dom0_exit_wait_ns / 1000000000UL);
     end_machine(dom0_exit.state, dom0_exit.code);
 }
 
@@ -287,7 +294,7 @@ static void dom0_ended(uint16_t id, enum domain_state state, unsigned code)
         dom0_exit.code = code;
         timer_init(&dom0_exit.deadline, dom0_exit_deadline, NULL, smp_processor_id());
         __atomic_store_n(&dom0_exit.pending, true, __ATOMIC_SEQ_CST);
-        timer_set(&dom0_exit.deadline, now_ns() + DOM0_EXIT_WAIT_NS);
+        timer_set(&dom0_exit.deadline, now_ns() + dom0_exit_wait_ns);
         domu_ended(0, state, code);     /* the others may have ended meanwhile */
         return;
     }

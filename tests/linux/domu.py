@@ -12,7 +12,7 @@ them from the serial log (prefix "(d1) ") and check: boot to /init, nproc,
 /sys/hypervisor/type, sleep 2 against the host's clock, a CPU-bound job per
 vCPU, the domain ending with the poweroff (or reboot) reason, and all memory
 returned.
-dom0 is a PV test kernel (default test:console, with dom0_exit=wait so that
+dom0 is a PV test kernel (default test:console, with dom0_exit=wait:S so that
 Keel waits for the domU) or the generic Linux dom0 (linux), which is powered
 off from its console once the domU is gone.
 
@@ -73,7 +73,7 @@ def main():
             opts = ""
         else:
             mods = [(os.path.join(ROOT, "build", "guests", a.dom0.split(":", 1)[1] + ".elf"), "")]
-            opts = "dom0_exit=wait"
+            opts = "dom0_exit=wait:%d" % (a.timeout + 600)   # as long as we wait for it
         k = len(mods)
         mods += [(checks.kernel("cloud"), "console=hvc0"), (initrd, "")]
         opts += " " + DOMU_OPTS.format(kernel=k, initrd=k + 1, mem=a.mem, vcpus=a.vcpus)
