@@ -35,7 +35,7 @@ include tests/unit/unit.mk
 # PV test kernels (tests/guests/): `make guests` builds build/guests/*.elf.
 -include tests/guests/guests.mk
 
-.PHONY: all clean unit test run iso install bench guests
+.PHONY: all clean unit test run iso install bench guests linux
 all: $(B)/keel.elf
 
 $(B)/obj/%.c.o: %.c
@@ -98,6 +98,15 @@ install: all
 bench: all
 	@tools/bootbench.sh
 	@tools/pvbench.sh
+	@tools/linuxbench.sh
+
+# Debian Linux on Keel (dom0 and domUs, driven over the serial console),
+# then the same checks on Xen 4.17, the reference (tests/linux/run.sh).
+LINUX_SETS := dom0 dom0-1cpu domu-1 domu-2 domu-4 domu-1-reboot
+linux: all guests
+	@tools/deps.sh test
+	@tests/linux/run.sh $(LINUX_SETS)
+	@tests/linux/run.sh --hv xen $(LINUX_SETS)
 
 # Some unit tests work on Debian's real kernels (decompressors, builder).
 unit: unit-build

@@ -2,11 +2,14 @@
  * privileged initial domain (dom0) with its command line, module 1 its
  * initrd. For tests before a control domain exists, `domu=` starts further
  * modules as unprivileged domains:
- *     domu=<module>:<name>:<memory>[:<vcpus>][:weight=N][:cap=N][:cpus=A-B]
+ *     domu=<module>:<name>:<memory>[:<vcpus>][:weight=N][:cap=N][:cpus=A-B][:initrd=M]
  * e.g. domu=2:t1:32M:2:weight=512:cap=50 (repeatable): scheduler weight
- * (default 256), cap in percent of one CPU (0 = none) and the CPUs its
- * vCPUs may run on (hard affinity; default all). dom0_weight=, dom0_cap=
- * and dom0_cpus= do the same for dom0. A module named by domu= is not dom0's initrd. When dom0
+ * (default 256), cap in percent of one CPU (0 = none), the CPUs its
+ * vCPUs may run on (hard affinity; default all) and boot module M as its
+ * initrd (loaded as Xen's domain builder loads a ramdisk: start_info
+ * mod_start/mod_len). The kernel's command line is its module's.
+ * dom0_weight=, dom0_cap= and dom0_cpus= do the same for dom0. A module
+ * named by domu= (kernel or initrd) is not dom0's initrd. When dom0
  * shuts down, the machine powers off or reboots as dom0 asked. */
 #include <keel/dom_build.h>
 #include <keel/alloc.h>
@@ -35,6 +38,7 @@ struct sched_spec {
 
 struct domu_spec {
     unsigned module;
+    int initrd;                         /* boot module, or -1 */
     char name[DOMAIN_NAME_MAX];
     uint64_t mem;
     unsigned vcpus;
@@ -81,11 +85,16 @@ static int parse_cpus(const char *v, const char **end, struct sched_spec *s)
     return 0;
 }
 
-/* One ":key=value" scheduling field of domu= (p after the colon). */
-static int parse_sched_field(const char *p, const char **end, struct sched_spec *s)
+/* One ":key=value" field of domu= (p after the colon). */
+static int parse_domu_field(const char *p, const char **end, struct domu_spec *d)
 {
+    struct sched_spec *s = &d->sched;
     uint64_t n;
-    if (!strncmp(p, "weight=", 7)) {
+    if (!strncmp(p, "initrd=", 7)) {
+        if (keel_strtou64(p + 7, end, 10, &n) || n >= BOOT_MAX_MODULES)
+            return -1;
+        d->initrd = (int)n;
+    } else if (!strncmp(p, "weight=", 7)) {
         if (keel_strtou64(p + 7, end, 10, &n) || n < 1 || n > SCHED_WEIGHT_MAX)
             return -1;
         s->weight = (unsigned)n;
@@ -101,10 +110,10 @@ static int parse_sched_field(const char *p, const char **end, struct sched_spec 
     return 0;
 }
 
-/* domu=<module>:<name>:<memory>[:<vcpus>][:weight=N][:cap=N][:cpus=A-B] */
+/* domu=<module>:<name>:<memory>[:<vcpus>][:weight=N][:cap=N][:cpus=A-B][:initrd=M] */
 static int parse_domu(const char *v)
 {
-    struct domu_spec s = { .vcpus = 1 };
+    struct domu_spec s = { .vcpus = 1, .initrd = -1 };
     const char *p;
     uint64_t n;
     if (nr_domus == MAX_DOMUS || keel_strtou64(v, &p, 10, &n) || *p != ':' || n >= BOOT_MAX_MODULES)
@@ -122,7 +131,7 @@ static int parse_domu(const char *v)
         s.vcpus = (unsigned)n;
     }
     while (*p == ':')
-        if (parse_sched_field(p + 1, &p, &s.sched))
+        if (parse_domu_field(p + 1, &p, &s))
             return -1;
     if (*p)
         return -1;
@@ -178,7 +187,7 @@ static void apply_sched(struct domain *d, const struct sched_spec *s)
 static bool claimed_by_domu(unsigned module)
 {
     for (unsigned i = 0; i < nr_domus; i++)
-        if (domus[i].module == module)
+        if (domus[i].module == module || domus[i].initrd == (int)module)
             return true;
     return false;
 }
@@ -314,7 +323,7 @@ static void build_module(const struct boot_info *bi, unsigned m, const char *nam
     struct pv_build_req r = {
         .name = name, .image = phys_to_virt(mod->start), .image_len = mod->end - mod->start,
         .cmdline = module_args(mod), .privileged = priv, .mem_bytes = mem,
-        .nr_vcpus = vcpus, .first_cpu = first_cpu,
+        .nr_vcpus = vcpus, .first_cpu = first_cpu, .hv_backends = !priv,
     };
     if (initrd_module >= 0) {
         r.initrd = phys_to_virt(bi->mod[initrd_module].start);
@@ -340,6 +349,10 @@ void boot_domains(const struct boot_info *bi)
         if (domus[i].module == 0 || domus[i].module >= bi->nr_mod) {
             log_err("boot: domu=%u: no such module (or it is dom0)\n", domus[i].module);
             domus[i].module = 0;
+        } else if (domus[i].initrd == 0 || domus[i].initrd >= (int)bi->nr_mod) {
+            log_err("boot: domu=%u: initrd=%d: no such module (or it is dom0): not started\n",
+                    domus[i].module, domus[i].initrd);
+            domus[i].module = 0;
         }
     int initrd = bi->nr_mod > 1 && !claimed_by_domu(1) ? 1 : -1;
     kmem_trim();
@@ -349,5 +362,5 @@ void boot_domains(const struct boot_info *bi)
     for (unsigned i = 0; i < nr_domus; i++)
         if (domus[i].module)
             build_module(bi, domus[i].module, domus[i].name, false, domus[i].mem,
-                         domus[i].vcpus, -1, 1 + i, &domus[i].sched);
+                         domus[i].vcpus, domus[i].initrd, 1 + i, &domus[i].sched);
 }

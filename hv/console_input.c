@@ -7,7 +7,12 @@
  * run one per key, and back. Other domains never get serial input (Xen on
  * x86 neither: their consoles are rings served by dom0).
  *
- * Runs in the UART's interrupt. Keys for a dom0 that does not exist (not
+ * Boot-module domUs whose console ring Keel serves (hv/console_ring.c)
+ * join the cycle: dom0, then each such domU by id, then Keel, then dom0
+ * again (Xen's order for domains it serves input to); their input goes
+ * into the ring.
+ *
+ * Runs in the UART's interrupt. Keys for a domain that does not exist (not
  * built yet, or gone) switch input to Keel and are dropped, so a key meant
  * for a guest never runs a debug key. */
 #include <keel/console.h>
@@ -23,7 +28,9 @@
 #include <keel/uart.h>
 #include <public/xen.h>
 
-enum input_owner { INPUT_DOM0, INPUT_KEEL };
+/* Who gets serial input: a domain id (0 = dom0), or INPUT_KEEL. */
+#define INPUT_DOM0  0
+#define INPUT_KEEL  (-1)
 
 static struct console_rx_ring dom0_rx;      /* under rx_lock */
 static spinlock_t rx_lock = SPINLOCK_INIT;
@@ -31,7 +38,7 @@ static spinlock_t read_lock = SPINLOCK_INIT;    /* one CONSOLEIO_read at a time 
 static uint64_t dropped_reported;           /* under rx_lock */
 static bool drop_warned;                    /* since the last read, under rx_lock */
 static struct console_switch switch_key = { .code = CONSOLE_SWITCH_CHAR };
-static enum input_owner owner = INPUT_DOM0;
+static int owner = INPUT_DOM0;
 static bool last_key_unknown;               /* one hint per burst of unknown keys */
 
 static char opt_conswitch[4] = "a";
@@ -50,19 +57,32 @@ static void announce_owner(const char *why)
     if (switch_key.code)
         snprintf(how, sizeof(how), " (type 'CTRL-%c' three times to switch input)",
                   switch_key.code + 'a' - 1);
-    log_info("*** Serial input to %s%s%s\n", owner == INPUT_DOM0 ? "DOM0" : "Keel", why, how);
+    if (owner == INPUT_KEEL)
+        log_info("*** Serial input to Keel%s%s\n", why, how);
+    else
+        log_info("*** Serial input to DOM%d%s%s\n", owner, why, how);
 }
 
+/* dom0 -> the domUs with a ring, by id -> Keel -> dom0 (or the first domU
+ * when there is no dom0). */
 static void switch_input(void)
 {
-    if (owner == INPUT_KEEL && dom0_alive()) {
-        owner = INPUT_DOM0;
-        announce_owner("");
-    } else {
-        owner = INPUT_KEEL;
-        announce_owner(dom0_alive() ? "" : " (no dom0)");
-    }
+    int next;
+    if (owner == INPUT_KEEL)
+        next = dom0_alive() ? INPUT_DOM0 : console_ring_next(0);
+    else
+        next = console_ring_next(owner);
+    owner = next < 0 ? INPUT_KEEL : next;
+    announce_owner(owner == INPUT_KEEL && !dom0_alive() ? " (no dom0)" : "");
     last_key_unknown = false;
+}
+
+static void input_to_domu(char c)
+{
+    if (!console_ring_input((uint16_t)owner, c)) {
+        owner = INPUT_KEEL;                 /* gone: this key is dropped */
+        announce_owner(" (the domain is gone)");
+    }
 }
 
 static void input_to_dom0(char c)
@@ -95,8 +115,10 @@ static void serial_rx(char c)
     for (unsigned i = 0; i < n; i++) {
         if (owner == INPUT_DOM0)
             input_to_dom0(out[i]);
-        else
+        else if (owner == INPUT_KEEL)
             console_handle_key(out[i]);
+        else
+            input_to_domu(out[i]);
     }
 }
 

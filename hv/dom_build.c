@@ -1,7 +1,9 @@
 /* PV domain builder, hypervisor side (see include/keel/dom_build.h).
  * Layout and register state: ref/xen-pv-abi.md 2.1-2.7, 4.2, 9.1-9.2. */
 #include <keel/dom_build.h>
+#include <keel/console.h>
 #include <keel/wallclock.h>
+#include <keel/xenstore.h>
 #include <keel/domain.h>
 #include <keel/errno.h>
 #include <keel/log.h>
@@ -161,6 +163,19 @@ static void write_start_info(struct builder *b, const struct pv_build_req *r, co
     if (!r->privileged) {
         si->store_mfn = b->p2m[l->xenstore.pfn];
         si->console.domU.mfn = b->p2m[l->console.pfn];
+        /* No backend domain serves boot-module domUs: Keel serves the
+         * console ring (hv/console_ring.c) and the store (hv/xenstore.c). */
+        int port = r->hv_backends ? console_ring_attach(b->d, si->console.domU.mfn) : 0;
+        if (port > 0)
+            si->console.domU.evtchn = (uint32_t)port;
+        else if (port < 0)
+            log_err("build: %s: no console ring (%d)\n", r->name, port);
+        port = r->hv_backends ? xenstore_attach(b->d, si->store_mfn, r->mem_bytes >> 10,
+                                                MAX(r->nr_vcpus, 1U)) : 0;
+        if (port > 0)
+            si->store_evtchn = (uint32_t)port;
+        else if (port < 0)
+            log_err("build: %s: no xenstore (%d)\n", r->name, port);
     }
     si->pt_base = l->pt_base;
     si->nr_pt_frames = l->nr_pt_frames;

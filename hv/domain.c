@@ -14,6 +14,7 @@
 #include <keel/printf.h>
 #include <keel/string.h>
 #include <keel/vcpu.h>
+#include <keel/xenstore.h>
 #include <keel/pv_glue.h>
 #include <keel/sched.h>
 
@@ -58,6 +59,7 @@ struct domain *domain_create(int id, const char *name, bool privileged, uint64_t
     d->max_pages = max_pages;
     d->lock = (spinlock_t)SPINLOCK_INIT;
     keel_strlcpy(d->name, name, sizeof(d->name));
+    pv_mm_ctx_init(&d->mm_ctx, d);      /* the hot paths use it as is */
     if (evtchn_domain_init(d)) {
         log_err("domain: no memory for the event channels of '%s'\n", name);
         domain_destroy(d);
@@ -351,7 +353,9 @@ void domain_destroy(struct domain *d)
 {
     uint64_t freed = 0;
     __atomic_add_fetch(&domains_destroying, 1, __ATOMIC_SEQ_CST);
-    evtchn_domain_destroy(d);           /* (done already if it ever ran) */
+    console_ring_detach(d);             /* (all done already if it ever ran) */
+    xenstore_detach(d);
+    evtchn_domain_destroy(d);
     pv_mm_relinquish(d);
     for (unsigned i = 0; i < d->nr_extents; i++)
         freed += free_owned_in(d, d->extents[i].mfn, 1UL << d->extents[i].order);
@@ -379,6 +383,8 @@ static void domain_teardown_now(struct domain *d)
 {
     if (d->console_len)
         log_info("(d%u) %.*s\n", d->id, (int)d->console_len, d->console_line);
+    console_ring_detach(d);             /* before its frames go */
+    xenstore_detach(d);
     evtchn_domain_destroy(d);           /* peers unbound, poll timers stopped: before the vCPUs go */
     for (unsigned i = 0; i < d->nr_vcpus; i++)
         if (d->vcpu[i])

@@ -6,12 +6,14 @@
  * evtchn_ops.c, SCHEDOP_block/poll in evtchn_poll.c. */
 #include "evtchn_internal.h"
 #include <keel/alloc.h>
+#include <keel/console.h>
 #include <keel/errno.h>
 #include <keel/log.h>
 #include <keel/sched.h>
 #include <keel/smp.h>
 #include <keel/vcpu.h>
 #include <keel/pirq.h>
+#include <keel/xenstore.h>
 #include <public/xen.h>
 
 static spinlock_t remote_lock = SPINLOCK_INIT;
@@ -178,10 +180,46 @@ void evtchn_raise(struct domain *d, uint32_t port)
         evtchn_kick(v);
 }
 
+int evtchn_alloc_hv_port(struct domain *d, enum evtchn_hv_consumer consumer)
+{
+    uint64_t f = evtchn_lock(d);
+    int port = d->evtchn ? evtchn_table_alloc_unbound(&d->evtchn->t, DOMID_XEN) : -ESRCH;
+    if (port > 0)
+        d->evtchn->t.ports[port].hv_consumer = (uint8_t)consumer;
+    evtchn_unlock(d, f);
+    return port;
+}
+
+void evtchn_hv_notify(struct domain *d, uint32_t port, enum evtchn_hv_consumer consumer)
+{
+    uint64_t f = evtchn_lock(d);
+    struct evtchn_port *e = d->evtchn ? evtchn_table_port(&d->evtchn->t, port) : NULL;
+    if (e && e->state == ECS_UNBOUND && e->hv_consumer == consumer)
+        evtchn_raise(d, port);
+    evtchn_unlock(d, f);
+}
+
+/* The guest notified a port Keel serves: runs the consumer, outside the
+ * event-channel lock (it copies rings and prints). */
+static void hv_consumer_run(struct domain *d, unsigned consumer)
+{
+    switch (consumer) {
+    case EVTCHN_HV_CONSOLE:
+        console_ring_kick(d);
+        break;
+    case EVTCHN_HV_STORE:
+        xenstore_ring_kick(d);
+        break;
+    default:
+        break;
+    }
+}
+
 long evtchn_send(struct domain *d, uint32_t port)
 {
     uint64_t f = evtchn_lock(d);
     struct evtchn_port *e = d->evtchn ? evtchn_table_port(&d->evtchn->t, port) : NULL;
+    unsigned consumer = EVTCHN_HV_NONE;
     long rc = 0;
     if (!e) {
         rc = -EINVAL;
@@ -192,10 +230,14 @@ long evtchn_send(struct domain *d, uint32_t port)
             evtchn_raise(rd, e->remote_port);
     } else if (e->state == ECS_IPI) {
         evtchn_raise(d, port);
-    } else if (e->state != ECS_UNBOUND) {
-        rc = -EINVAL;                   /* free, reserved, VIRQ (unbound: dropped) */
+    } else if (e->state == ECS_UNBOUND) {
+        consumer = e->hv_consumer;      /* served by Keel, or dropped */
+    } else {
+        rc = -EINVAL;                   /* free, reserved, VIRQ */
     }
     evtchn_unlock(d, f);
+    if (consumer != EVTCHN_HV_NONE)
+        hv_consumer_run(d, consumer);
     return rc;
 }
 

@@ -163,6 +163,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
     mm_init(&boot_info);
     acpi_init(&boot_info);
     time_init();
+    rtc_init_wallclock();
     pic_disable();
     apic_bsp_init(acpi_info.lapic_phys);
     ioapic_init(&acpi_info);

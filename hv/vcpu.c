@@ -40,6 +40,7 @@ struct vcpu *vcpu_create(struct domain *d, unsigned id, unsigned processor)
         v->vcpu_info = (uint8_t *)d->shared_info + 64 * id;   /* ref 6.1: vcpu_info[32] at 0 */
     if (v->vcpu_info)
         ((uint8_t *)v->vcpu_info)[1] = 1;                       /* events masked at start */
+    vcpu_timers_init(v);
     d->vcpu[id] = v;
     if (id >= d->nr_vcpus)
         d->nr_vcpus = id + 1;

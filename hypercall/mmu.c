@@ -86,14 +86,13 @@ DECLARE_HYPERCALL(mmu_update)
 {
     (void)a5;
     struct domain *d = v->d;
-    struct pv_mm_ctx ctx;
+    struct pv_mm_ctx *ctx = &d->mm_ctx;
     struct batch b;
     long rc;
     uint32_t i;
 
     if ((rc = batch_start(v, a2, a3, a4, &b)))
         return rc;
-    pv_mm_ctx_init(&ctx, d);
     uint64_t f = domain_lock(d);
     for (i = 0; i < b.limit; i++) {
         struct mmu_update u;
@@ -101,15 +100,18 @@ DECLARE_HYPERCALL(mmu_update)
             rc = -EFAULT;
             break;
         }
+        /* The command is in the low 3 bits of ptr, the entry's address
+         * in the rest (Xen 4.17 do_mmu_update: cmd = ptr & 7, ptr -= cmd). */
+        unsigned cmd = (unsigned)(u.ptr & MMU_UPDATE_CMD_MASK);
         mfn_t mfn = u.ptr >> PAGE_SHIFT;
-        switch (u.ptr & MMU_UPDATE_CMD_MASK) {
+        switch (cmd) {
         case MMU_NORMAL_PT_UPDATE:
         case MMU_PT_UPDATE_PRESERVE_AD:
-            rc = pv_pt_update_entry(&ctx, mfn, (unsigned)((u.ptr & (PAGE_SIZE - 1)) >> 3), u.val,
-                                    (u.ptr & MMU_UPDATE_CMD_MASK) == MMU_PT_UPDATE_PRESERVE_AD);
+            rc = pv_pt_update_entry(ctx, mfn, (unsigned)((u.ptr & (PAGE_SIZE - 1)) >> 3), u.val,
+                                    cmd == MMU_PT_UPDATE_PRESERVE_AD);
             break;
         case MMU_MACHPHYS_UPDATE:
-            if (!pv_frame_owned(&ctx, mfn))
+            if (!pv_frame_owned(ctx, mfn))
                 rc = -EPERM;
             else
                 m2p_set(mfn, u.val);
@@ -119,8 +121,7 @@ DECLARE_HYPERCALL(mmu_update)
             break;
         }
         if (rc) {
-            log_debug("domain %u: mmu_update ptr %lx val %lx: %ld\n", d->id,
-                      (unsigned long)u.ptr, (unsigned long)u.val, rc);
+            log_debug("domain %u: mmu_update ptr %lx val %lx: %ld\n", d->id, u.ptr, u.val, rc);
             break;
         }
     }
@@ -176,10 +177,8 @@ static long flush_as_asked(struct vcpu *v, uint64_t flags, uint64_t va)
 DECLARE_HYPERCALL(update_va_mapping)
 {
     (void)regs, (void)a4, (void)a5;
-    struct pv_mm_ctx ctx;
-    pv_mm_ctx_init(&ctx, v->d);
     uint64_t f = domain_lock(v->d);
-    long rc = pv_update_va_mapping(&ctx, v->cr3_kernel, a1, a2);
+    long rc = pv_update_va_mapping(&v->d->mm_ctx, v->cr3_kernel, a1, a2);
     domain_unlock(v->d, f);
     if (rc)
         return rc;
@@ -245,14 +244,13 @@ DECLARE_HYPERCALL(mmuext_op)
 {
     (void)a5;
     struct domain *d = v->d;
-    struct pv_mm_ctx ctx;
+    struct pv_mm_ctx *ctx = &d->mm_ctx;
     struct batch b;
     long rc;
     uint32_t i;
 
     if ((rc = batch_start(v, a2, a3, a4, &b)))
         return rc;
-    pv_mm_ctx_init(&ctx, d);
     for (i = 0; i < b.limit; i++) {
         struct mmuext_op op;
         if (copy_from_guest(&op, a1 + i * sizeof(op), sizeof(op))) {
@@ -260,7 +258,7 @@ DECLARE_HYPERCALL(mmuext_op)
             break;
         }
         uint64_t f = domain_lock(d);
-        rc = mmuext_one(v, &ctx, &op);
+        rc = mmuext_one(v, ctx, &op);
         domain_unlock(d, f);
         if (rc)
             break;

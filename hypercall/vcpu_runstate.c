@@ -41,8 +41,8 @@ static void to_guest_info(const struct sched_runstate *r, struct vcpu_runstate_i
 /* The copy itself, on the page tables loaded now. */
 static void write_area(struct vcpu *v, uint64_t va, struct vcpu_runstate_info *g)
 {
-    /* A domain-wide assist in Xen; Keel keeps it per vCPU: vCPU 0 enables it. */
-    uint64_t assists = v->vm_assist | (v->d->vcpu[0] ? v->d->vcpu[0]->vm_assist : 0);
+    /* VMASST_TYPE_runstate_update_flag: a domain-wide assist (ref 5.14). */
+    uint64_t assists = READ_ONCE(v->d->vm_assist);
     bool flag = assists & (1UL << VMASST_TYPE_runstate_update_flag);
     if (flag) {
         g->state_entry_time |= XEN_RUNSTATE_UPDATE;

@@ -1,8 +1,9 @@
 /* set_timer_op (#15) and the timer sub-ops of vcpu_op (#24) (ref 5.15):
  * each vCPU has a singleshot timer at an absolute system time and a
  * periodic timer; either raises VIRQ_TIMER on the vCPU when it fires (a
- * blocked vCPU wakes through the event). The timers are Keel's per-CPU
- * software timers, on the CPU the vCPU ran on when they were first set. */
+ * blocked vCPU wakes through the event; the periodic one ticks only
+ * while the vCPU runs, as Xen's). The timers are Keel's per-CPU software
+ * timers, on the CPU the vCPU was created on. */
 #include <keel/hypercall.h>
 #include <keel/domain.h>
 #include <keel/errno.h>
@@ -15,6 +16,7 @@
 
 #define PERIOD_MIN_NS   1000000UL               /* Xen: at least 1 ms */
 #define PERIOD_MAX_NS   (1UL << 50)             /* and no absurd period */
+#define PERIOD_DEFAULT_NS 10000000UL            /* a new PV vCPU's 100 Hz tick */
 
 static void singleshot_fired(struct timer *t, void *data)
 {
@@ -22,19 +24,63 @@ static void singleshot_fired(struct timer *t, void *data)
     evtchn_send_virq(data, VIRQ_TIMER);
 }
 
-/* Re-armed from the previous expiry, skipping periods missed entirely so
- * a late timer does not fire a burst. */
+/* The periodic timer follows Xen's (xen/common/sched/core.c): it ticks
+ * only while its vCPU runs; a vCPU that blocked or waits for a CPU gets
+ * one overdue tick when it next runs, not a burst, and an idle guest is
+ * not woken 100 times a second. Ticks stay on the period's grid (no
+ * drift) unless a whole period was missed.
+ * Under v->periodic_lock: true when a tick is due now; arms the next. */
+static bool periodic_work_locked(struct vcpu *v, uint64_t now)
+{
+    uint64_t period = v->timer_period_ns;
+    uint64_t next = v->periodic_last_ns + period;
+    bool due = now >= next;
+    if (due) {
+        v->periodic_last_ns = now - next < period ? next : now;
+        next = v->periodic_last_ns + period;
+    }
+    timer_set(&v->periodic_timer, next);
+    return due;
+}
+
 static void periodic_fired(struct timer *t, void *data)
 {
     struct vcpu *v = data;
-    uint64_t period = __atomic_load_n(&v->timer_period_ns, __ATOMIC_ACQUIRE);
-    evtchn_send_virq(v, VIRQ_TIMER);
-    if (!period)
-        return;
-    uint64_t next = t->expires + period, now = now_ns();
-    if (next <= now)
-        next = now + period - (now - t->expires) % period;
-    timer_set(t, next);
+    bool due = false;
+    (void)t;
+    uint64_t f = spin_lock_irqsave(&v->periodic_lock);
+    if (v->timer_period_ns) {
+        if (v->periodic_on_cpu)
+            due = periodic_work_locked(v, now_ns());
+        else
+            v->periodic_parked = true;          /* resumes at switch-in */
+    }
+    spin_unlock_irqrestore(&v->periodic_lock, f);
+    if (due)
+        evtchn_send_virq(v, VIRQ_TIMER);
+}
+
+void vcpu_periodic_switch_in(struct vcpu *v)
+{
+    bool due = false;
+    spin_lock(&v->periodic_lock);
+    v->periodic_on_cpu = true;
+    if (v->periodic_parked && v->timer_period_ns) {
+        v->periodic_parked = false;
+        due = periodic_work_locked(v, now_ns());
+    }
+    spin_unlock(&v->periodic_lock);
+    if (due)
+        evtchn_send_virq(v, VIRQ_TIMER);
+}
+
+/* Cheap on purpose: the timer is not stopped here; if it fires while the
+ * vCPU is away, it parks. */
+void vcpu_periodic_switch_out(struct vcpu *v)
+{
+    spin_lock(&v->periodic_lock);
+    v->periodic_on_cpu = false;
+    spin_unlock(&v->periodic_lock);
 }
 
 static void timers_ready(struct vcpu *v)
@@ -47,10 +93,38 @@ static void timers_ready(struct vcpu *v)
     v->timers_inited = true;
 }
 
+/* PV vCPUs start with a 100 Hz periodic timer (Xen: "PV guests by default
+ * have a 100Hz ticker", xen/arch/x86/pv/domain.c); Linux stops it. */
+void vcpu_timers_init(struct vcpu *v)
+{
+    timers_ready(v);
+    v->timer_period_ns = PERIOD_DEFAULT_NS;
+    v->periodic_last_ns = 0;
+    v->periodic_parked = true;                  /* starts at its first switch-in */
+}
+
+static void set_periodic(struct vcpu *t, uint64_t period)
+{
+    timers_ready(t);
+    uint64_t f = spin_lock_irqsave(&t->periodic_lock);
+    t->timer_period_ns = period;
+    t->periodic_last_ns = now_ns();
+    t->periodic_parked = false;
+    if (!period)
+        timer_stop(&t->periodic_timer);
+    else if (t->periodic_on_cpu)
+        timer_set(&t->periodic_timer, t->periodic_last_ns + period);
+    else
+        t->periodic_parked = true;              /* not running: starts when it runs */
+    spin_unlock_irqrestore(&t->periodic_lock, f);
+}
+
 static void stop_here(void *arg)
 {
     struct vcpu *v = arg;
+    spin_lock(&v->periodic_lock);
     v->timer_period_ns = 0;
+    spin_unlock(&v->periodic_lock);
     timer_stop(&v->singleshot_timer);
     timer_stop(&v->periodic_timer);
 }
@@ -105,15 +179,11 @@ long vcpu_op_timer(struct vcpu *v, struct vcpu *t, int cmd, uint64_t arg)
             return -EFAULT;
         if (p.period_ns < PERIOD_MIN_NS || p.period_ns > PERIOD_MAX_NS)
             return -EINVAL;
-        timers_ready(t);
-        __atomic_store_n(&t->timer_period_ns, p.period_ns, __ATOMIC_RELEASE);
-        timer_set(&t->periodic_timer, now_ns() + p.period_ns);
+        set_periodic(t, p.period_ns);
         return 0;
     }
     case VCPUOP_stop_periodic_timer:
-        __atomic_store_n(&t->timer_period_ns, 0, __ATOMIC_RELEASE);
-        if (t->timers_inited)
-            timer_stop(&t->periodic_timer);
+        set_periodic(t, 0);
         return 0;
     default:
         return -ENOSYS;

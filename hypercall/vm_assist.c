@@ -1,7 +1,9 @@
 /* vm_assist (#21) (ref 5.14): enable 0 / disable 1 of the assists valid
- * for a 64-bit PV guest (types 0-5 and 32); unknown types -EINVAL. */
+ * for a 64-bit PV guest (types 0-5 and 32); unknown types -EINVAL.
+ * Assists belong to the domain, as in Xen (struct domain's vm_assist). */
 #include <keel/hypercall.h>
 #include <keel/errno.h>
+#include <keel/domain.h>
 #include <keel/vcpu.h>
 
 #define VMASST_CMD_enable   0
@@ -15,10 +17,10 @@ DECLARE_HYPERCALL(vm_assist)
         return -EINVAL;
     switch (a1) {
     case VMASST_CMD_enable:
-        v->vm_assist |= 1UL << a2;
+        __atomic_fetch_or(&v->d->vm_assist, 1UL << a2, __ATOMIC_RELAXED);
         return 0;
     case VMASST_CMD_disable:
-        v->vm_assist &= ~(1UL << a2);
+        __atomic_fetch_and(&v->d->vm_assist, ~(1UL << a2), __ATOMIC_RELAXED);
         return 0;
     default:
         return -ENOSYS;

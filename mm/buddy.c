@@ -301,7 +301,10 @@ int buddy_free(struct buddy *b, mfn_t mfn, unsigned order)
         return rc;
     if (h != mfn || b->table[h].order != order)
         split_allocated(b, h, mfn, order);
-    b->table[mfn].owner = FRAME_OWNER_NONE;
+    /* A free frame names no owner, tails included: owner == d is then
+     * enough to know a frame is d's (mm/pv_refs.c relies on it). */
+    for (mfn_t i = 0; i < order_frames(order); i++)
+        b->table[mfn + i].owner = FRAME_OWNER_NONE;
     free_block(b, mfn, order);
     return 0;
 }

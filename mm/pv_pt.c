@@ -160,11 +160,11 @@ static int store_plain(struct pv_mm_ctx *ctx, mfn_t mfn, unsigned index, uint64_
 
     if (rc)
         return rc;
-    uint64_t *p = ctx->map(ctx->map_ctx, mfn);
+    uint64_t *p = pv_map(ctx, mfn);
     if (preserve_ad && (p[index] & PV_PTE_P))
         new |= p[index] & (PV_PTE_A | PV_PTE_D);
     p[index] = new;
-    ctx->unmap(ctx->map_ctx, p);
+    pv_unmap(ctx, p);
     pv_put_type(ctx, mfn);
     return 0;
 }
@@ -187,9 +187,9 @@ int pv_pt_update_entry(struct pv_mm_ctx *ctx, mfn_t table_mfn, unsigned index,
     if (!(ti & PV_TI_VALIDATED))
         return -EBUSY;
 
-    uint64_t *p = ctx->map(ctx->map_ctx, table_mfn);
+    uint64_t *p = pv_map(ctx, table_mfn);
     int rc = update_validated(ctx, p, level, index, new_entry, preserve_ad, NULL);
-    ctx->unmap(ctx->map_ctx, p);
+    pv_unmap(ctx, p);
     return rc;
 }
 
@@ -201,9 +201,9 @@ int pv_pt_cmpxchg_entry(struct pv_mm_ctx *ctx, mfn_t table_mfn, unsigned index,
     uint32_t ti = ctx->table[table_mfn].type_info;
     if (pv_ti_count(ti) == 0 || !pv_type_is_pt(pv_ti_type(ti)) || !(ti & PV_TI_VALIDATED))
         return -EINVAL;
-    uint64_t *p = ctx->map(ctx->map_ctx, table_mfn);
+    uint64_t *p = pv_map(ctx, table_mfn);
     int rc = update_validated(ctx, p, pv_ti_type(ti), index, new_entry, false, &expected);
-    ctx->unmap(ctx->map_ctx, p);
+    pv_unmap(ctx, p);
     return rc;
 }
 
@@ -234,9 +234,9 @@ int pv_find_l1_slot(struct pv_mm_ctx *ctx, mfn_t l4_mfn, uint64_t va, mfn_t *l1_
 
     mfn_t cur = l4_mfn;
     for (unsigned level = 4; level >= 2; level--) {
-        uint64_t *p = ctx->map(ctx->map_ctx, cur);
+        uint64_t *p = pv_map(ctx, cur);
         uint64_t e = p[va_index(va, level)];
-        ctx->unmap(ctx->map_ctx, p);
+        pv_unmap(ctx, p);
         if (!(e & PV_PTE_P))
             return -EINVAL;
         cur = pv_pte_mfn(e);

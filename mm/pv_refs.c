@@ -21,32 +21,18 @@ static struct frame *frame_of(const struct pv_mm_ctx *ctx, mfn_t mfn)
 
 static bool entry_backed(const struct pv_mm_ctx *ctx, mfn_t mfn)
 {
-    return mfn < ctx->nr_frames && (!ctx->frame_backed || ctx->frame_backed(ctx->map_ctx, mfn));
+    return pv_entry_backed(ctx, mfn);
 }
 
-/* True if mfn lies in an allocated block. Same walk as the allocator's:
- * mfn rounded down to each order until a block head covering it; all the
- * candidates lie in mfn's chunk, so their entries are backed too. */
-static bool in_allocated_block(const struct pv_mm_ctx *ctx, mfn_t mfn)
-{
-    const struct frame *f = frame_of(ctx, mfn);
-
-    if (f->state == FRAME_ALLOCATED)
-        return true;
-    if (f->state != FRAME_TAIL)
-        return false;
-    for (unsigned o = 1; o <= FRAME_ORDER_MAX; o++) {
-        const struct frame *h = frame_of(ctx, mfn & ~((1ULL << o) - 1));
-        if ((h->state == FRAME_ALLOCATED || h->state == FRAME_FREE_HEAD) && h->order >= o)
-            return h->state == FRAME_ALLOCATED;
-    }
-    return false;
-}
-
+/* A managed frame (a reserved entry is all zeroes, which would read as
+ * owner 0) naming the domain: the allocator clears the owner of every
+ * frame it frees (include/keel/frame.h), so no free frame names one. */
 bool pv_frame_owned(const struct pv_mm_ctx *ctx, mfn_t mfn)
 {
-    return ctx->domid < DOMID_FIRST_RESERVED && entry_backed(ctx, mfn) &&
-           frame_of(ctx, mfn)->owner == ctx->domid && in_allocated_block(ctx, mfn);
+    if (ctx->domid >= DOMID_FIRST_RESERVED || !entry_backed(ctx, mfn))
+        return false;
+    const struct frame *f = frame_of(ctx, mfn);
+    return f->owner == ctx->domid && f->state != FRAME_RESERVED;
 }
 
 int pv_foreign_frame_ref(struct pv_mm_ctx *ctx, mfn_t mfn, unsigned type)
@@ -176,7 +162,7 @@ void pv_put_entry_refs(struct pv_mm_ctx *ctx, unsigned level, uint64_t e)
  * the refs taken so far; entries keep the harmless adjusted bits. */
 static int validate_table(struct pv_mm_ctx *ctx, mfn_t mfn, unsigned level)
 {
-    uint64_t *p = ctx->map(ctx->map_ctx, mfn);
+    uint64_t *p = pv_map(ctx, mfn);
     unsigned i;
     int rc = 0;
 
@@ -199,27 +185,27 @@ static int validate_table(struct pv_mm_ctx *ctx, mfn_t mfn, unsigned level)
         for (i = 0; i < PV_HV_L4_COUNT; i++)
             p[PV_HV_L4_FIRST + i] = ctx->hv_l4_slots ? ctx->hv_l4_slots[i] : 0;
     }
-    ctx->unmap(ctx->map_ctx, p);
+    pv_unmap(ctx, p);
     return rc;
 }
 
 static void devalidate_table(struct pv_mm_ctx *ctx, mfn_t mfn, unsigned level)
 {
-    uint64_t *p = ctx->map(ctx->map_ctx, mfn);
+    uint64_t *p = pv_map(ctx, mfn);
 
     for (unsigned i = 0; i < PV_PT_ENTRIES; i++)
         if (pv_pt_guest_slot(level, i))
             pv_put_entry_refs(ctx, level, p[i]);
-    ctx->unmap(ctx->map_ctx, p);
+    pv_unmap(ctx, p);
 }
 
 static int check_desc_frame(struct pv_mm_ctx *ctx, mfn_t mfn)
 {
     if (!ctx->check_desc_page)
         return -EOPNOTSUPP;
-    uint64_t *p = ctx->map(ctx->map_ctx, mfn);
+    uint64_t *p = pv_map(ctx, mfn);
     int rc = ctx->check_desc_page(ctx->map_ctx, p);
-    ctx->unmap(ctx->map_ctx, p);
+    pv_unmap(ctx, p);
     return rc;
 }
 

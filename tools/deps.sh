@@ -7,9 +7,9 @@
 set -u
 
 BUILD_PKGS="gcc make binutils grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools"
-RUN_PKGS="$BUILD_PKGS qemu-system-x86 ovmf"
+RUN_PKGS="$BUILD_PKGS qemu-system-x86 ovmf python3"
 # lz4, xz-utils, zstd, gzip: reference decompressors the unit tests compare with.
-TEST_PKGS="$RUN_PKGS libcmocka-dev bochs bochsbios vgabios lz4 xz-utils zstd gzip"
+TEST_PKGS="$RUN_PKGS libcmocka-dev bochs bochsbios vgabios lz4 xz-utils zstd gzip e2fsprogs"
 
 case ${1:-test} in
     build) want=$BUILD_PKGS ;;

@@ -165,12 +165,15 @@ void pv_switch_to(struct vcpu *next, struct cpu_regs *regs)
     pv_load_segments(next, regs);       /* needs its GDT and LDT */
     fpu_restore(next);
     load_debug_regs(next);
+    pv_time_update(next);               /* as Xen: fresh time info on each switch-in */
+    vcpu_periodic_switch_in(next);
 }
 
 /* The running vCPU leaves this CPU (preempted or stopped). */
 void pv_switch_from(struct vcpu *prev, const struct cpu_regs *regs)
 {
     prev->regs = *regs;
+    vcpu_periodic_switch_out(prev);
     pv_save_segments(prev);
     fpu_save(prev);
     if (prev->dr[7] & 0xff)

@@ -81,10 +81,19 @@ static int find_target(struct pv_mm_ctx *ctx, struct vcpu *v, uint64_t cr2, mfn_
 
 bool pv_ptwr_fault(struct vcpu *v, struct cpu_regs *regs, uint64_t cr2, uint64_t error)
 {
-    if (!v->kernel_mode || !(v->vm_assist & (1UL << VMASST_TYPE_writable_pagetables)) ||
+    if (!v->kernel_mode || !(__atomic_load_n(&v->d->vm_assist, __ATOMIC_RELAXED) & (1UL << VMASST_TYPE_writable_pagetables)) ||
         (error & (PFEC_P | PFEC_W | PFEC_RSVD | PFEC_I)) != (PFEC_P | PFEC_W) ||
         !guest_range_ok(cr2, 1))
         return false;
+
+    struct pv_mm_ctx ctx;
+    mfn_t table = 0;
+    pv_mm_ctx_init(&ctx, v->d);
+    uint64_t f = domain_lock(v->d);
+    int rc = find_target(&ctx, v, cr2, &table);
+    domain_unlock(v->d, f);
+    if (rc)
+        return false;                   /* not a page table: the guest's own fault */
 
     uint8_t b[15];
     unsigned n = fetch(regs->rip, b);
@@ -101,16 +110,12 @@ bool pv_ptwr_fault(struct vcpu *v, struct cpu_regs *regs, uint64_t cr2, uint64_t
     if (((ea ^ cr2) >> PAGE_SHIFT) || (ea & (in.size - 1)))
         return false;
 
-    struct pv_mm_ctx ctx;
     struct ptwr_result res;
-    mfn_t table = 0;
     unsigned index = (unsigned)((ea & (PAGE_SIZE - 1)) >> 3), shift = (unsigned)(ea & 7) * 8;
     uint64_t mask = in.size == 8 ? ~0UL : ((1UL << (8 * in.size)) - 1) << shift;
-    int rc;
 
-    pv_mm_ctx_init(&ctx, v->d);
-    uint64_t f = domain_lock(v->d);
-    rc = find_target(&ctx, v, cr2, &table);
+    f = domain_lock(v->d);
+    rc = find_target(&ctx, v, cr2, &table);     /* again: it may have changed */
     for (unsigned tries = 0; !rc && tries < RETRIES; tries++) {
         const uint64_t *entry = (const uint64_t *)mfn_to_virt(table) + index;
         uint64_t cur = __atomic_load_n(entry, __ATOMIC_RELAXED);

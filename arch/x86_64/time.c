@@ -13,12 +13,41 @@
 
 uint64_t tsc_hz;
 static uint64_t tsc_boot;
-static uint64_t ns_mult;                /* ns = tsc * ns_mult >> 32 */
+struct time_scale tsc_ns_scale;         /* the one scale: Keel's and the guests' */
 static uint64_t tsc_mult;               /* tsc = ns * tsc_mult >> 32 */
 
+/* Guests compute system time with the scale Keel publishes in vcpu_info
+ * (ref/xen-pv-abi.md 6.3): ns = ((tsc << shift) * mul) >> 32. Keel's own
+ * clock uses exactly the same formula, so a guest's extrapolation and
+ * Keel's now_ns() never drift apart between refreshes. */
 uint64_t tsc_to_ns(uint64_t tsc)
 {
-    return (uint64_t)(((unsigned __int128)tsc * ns_mult) >> 32);
+    int8_t shift = tsc_ns_scale.shift;
+    tsc = shift >= 0 ? tsc << shift : tsc >> -shift;
+    return (uint64_t)(((unsigned __int128)tsc * tsc_ns_scale.mul) >> 32);
+}
+
+uint64_t tsc_to_system_time(uint64_t tsc)
+{
+    return tsc_to_ns(tsc - tsc_boot);
+}
+
+/* mul < 2^32 with the rate shifted into [1 GHz, 2 GHz): then
+ * mul = 2^32 * 1e9 / rate lies in (2^31, 2^32]. */
+static void time_scale_compute(uint64_t hz, struct time_scale *ts)
+{
+    int s = 0;
+    while (hz < 1000000000UL && s < 31) {
+        hz <<= 1;
+        s++;
+    }
+    while (hz >= 2000000000UL && s > -31) {
+        hz >>= 1;
+        s--;
+    }
+    uint64_t mul = (1000000000UL << 32) / hz;
+    ts->mul = mul > UINT32_MAX ? UINT32_MAX : (uint32_t)mul;
+    ts->shift = (int8_t)s;
 }
 
 uint64_t ns_to_tsc(uint64_t ns)
@@ -68,7 +97,7 @@ void time_init(void)
     }
     if (!tsc_hz)
         panic("time: cannot determine the TSC frequency");
-    ns_mult = (1000000000UL << 32) / tsc_hz;            /* fits: 1e9 << 32 < 2^62 */
+    time_scale_compute(tsc_hz, &tsc_ns_scale);
     tsc_mult = ((tsc_hz / 1000) << 32) / 1000000;
     tsc_boot = rdtsc();
     log_info("time: TSC %lu.%03lu MHz (from %s)%s\n", tsc_hz / 1000000, tsc_hz / 1000 % 1000,

@@ -114,6 +114,7 @@ struct acpi_info {
     uint16_t sci_irq;
     uint32_t smi_cmd;
     uint8_t acpi_enable_val;
+    uint8_t rtc_century_index; /* CMOS index of the RTC century, 0: none */
     struct acpi_gas pm1a_cnt, pm1b_cnt;  /* address 0 = absent */
     struct acpi_gas reset_reg;
     uint8_t reset_value;

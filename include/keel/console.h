@@ -30,6 +30,17 @@ struct domain;
  * -EFAULT (bytes copied in earlier chunks are taken), -E2BIG (count >
  * INT32_MAX, as Xen). */
 long console_input_read(struct domain *d, uint64_t buf, uint64_t count);
+/* The PV console ring of a boot-module domU, served by Keel
+ * (hv/console_ring.c). attach: at build, a new port served by Keel for the
+ * ring frame (returns it, for start_info console.domU.evtchn, or -errno);
+ * detach: at teardown. kick: the guest notified the port. input: one
+ * character of serial input for domid's ring (false: no such ring).
+ * next: the lowest domain id above `after` with a ring, or -1. */
+int console_ring_attach(struct domain *d, mfn_t ring_mfn);
+void console_ring_detach(struct domain *d);
+void console_ring_kick(struct domain *d);
+bool console_ring_input(uint16_t domid, char c);
+int console_ring_next(int after);
 /* Debug keys: a key handler table, printed with 'h'; run in the UART
  * interrupt while serial input goes to Keel. */
 struct debug_key {

@@ -22,6 +22,7 @@ struct pv_build_req {
     uint64_t mem_bytes;
     unsigned nr_vcpus;
     unsigned first_cpu;             /* vCPU n runs on (first_cpu + n) % online CPUs */
+    bool hv_backends;               /* unprivileged: Keel serves its console and store rings */
 };
 
 /* Returns 0 and the running domain, or a negative errno with a log line

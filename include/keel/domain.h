@@ -6,6 +6,7 @@
 #include <keel/spinlock.h>
 #include <keel/smp.h>
 #include <keel/sched_policy.h>
+#include <keel/pv_mm.h>
 
 #define DOMID_FIRST_RESERVED    0x7ff0      /* DOMID_SELF and up are not domains */
 #define MAX_DOMAINS             256
@@ -36,7 +37,9 @@ struct domain {
     char name[DOMAIN_NAME_MAX];
     enum domain_state state;
     unsigned shutdown_code;             /* SHUTDOWN_* reason from the guest */
+    uint64_t vm_assist;                 /* VMASST_TYPE_* bits: per domain (ref 5.14) */
     spinlock_t lock;
+    struct pv_mm_ctx mm_ctx;            /* its PV memory context (built once, read-only) */
 
     uint64_t tot_pages;                 /* frames it owns now */
     uint64_t max_pages;                 /* limit on tot_pages */

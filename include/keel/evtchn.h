@@ -25,6 +25,18 @@ void evtchn_send_pirq(struct domain *d, uint32_t port, uint32_t pirq);
 /* Debug key: the domain's bound ports with their state, pending, masked. */
 void evtchn_dump(struct domain *d);
 
+/* ---- ports served by Keel itself ----
+ * A boot-module domU's console and store rings have no backend domain to
+ * serve them (no dom0 tools yet), so Keel does, as a Xen "xen consumer"
+ * channel: an unbound port of the guest offered to DOMID_XEN (nobody can
+ * bind it), whose sends call Keel's consumer instead of raising a peer.
+ * The guest sees an ordinary unbound port. */
+enum evtchn_hv_consumer { EVTCHN_HV_NONE, EVTCHN_HV_CONSOLE, EVTCHN_HV_STORE };
+/* A new port of d served by `consumer`; the port or -ENOSPC. */
+int evtchn_alloc_hv_port(struct domain *d, enum evtchn_hv_consumer consumer);
+/* Keel -> guest: raises the port if it is still the consumer's. */
+void evtchn_hv_notify(struct domain *d, uint32_t port, enum evtchn_hv_consumer consumer);
+
 /* ---- the guest's operations (hypercall/event_channel.c copies the
  * arguments; these check them with Xen 4.17's errors, fill the outputs and
  * return 0 or -errno). v is the calling vCPU. ---- */

@@ -31,6 +31,7 @@ enum evtchn_state {
 
 struct evtchn_port {
     uint8_t state;          /* enum evtchn_state */
+    uint8_t hv_consumer;    /* unbound port served by Keel (enum evtchn_hv_consumer), 0: none */
     uint16_t notify_vcpu;   /* vCPU whose selector/upcall it raises */
     uint16_t remote_dom;    /* unbound: who may bind; interdomain: the peer */
     uint32_t remote_port;   /* interdomain */

@@ -22,8 +22,10 @@
 
 /* A zeroed entry is FRAME_RESERVED: not managed by the allocator. Every
  * managed frame is the head of a block (free or allocated, `order` says its
- * size) or a tail inside one; tails are not rewritten on alloc/free, which
- * keeps both O(FRAME_ORDER_MAX). */
+ * size) or a tail inside one; tails' states are not rewritten on alloc/free,
+ * which keeps the block bookkeeping O(FRAME_ORDER_MAX). Free resets the
+ * owner of every frame of the block to FRAME_OWNER_NONE (a free frame never
+ * names an owner), so an owner check alone says whose a frame is. */
 enum frame_state {
     FRAME_RESERVED = 0,     /* not managed (hole, firmware, image, ...) */
     FRAME_FREE_HEAD,        /* first frame of a free block, on a free list */

@@ -143,6 +143,40 @@ struct pv_mm_ctx {
     void *map_ctx;              /* first argument of the callbacks */
 };
 
+/* The frame accessors: through the callbacks in host unit tests (a fake
+ * machine), direct in the hypervisor, where every reference and
+ * page-table walk uses them (the hot paths of mmu_update and
+ * update_va_mapping). */
+#ifdef KEEL_HOSTED
+static inline uint64_t *pv_map(const struct pv_mm_ctx *ctx, mfn_t mfn)
+{
+    return ctx->map(ctx->map_ctx, mfn);
+}
+static inline void pv_unmap(const struct pv_mm_ctx *ctx, uint64_t *p)
+{
+    ctx->unmap(ctx->map_ctx, p);
+}
+static inline bool pv_entry_backed(const struct pv_mm_ctx *ctx, mfn_t mfn)
+{
+    return mfn < ctx->nr_frames && (!ctx->frame_backed || ctx->frame_backed(ctx->map_ctx, mfn));
+}
+#else
+#include <keel/mm.h>
+static inline uint64_t *pv_map(const struct pv_mm_ctx *ctx, mfn_t mfn)
+{
+    (void)ctx;
+    return mfn_to_virt(mfn);
+}
+static inline void pv_unmap(const struct pv_mm_ctx *ctx, uint64_t *p)
+{
+    (void)ctx, (void)p;
+}
+static inline bool pv_entry_backed(const struct pv_mm_ctx *ctx, mfn_t mfn)
+{
+    return mfn < ctx->nr_frames && frames_entry_backed(mfn);
+}
+#endif
+
 /* ---- per-entry rules (mm/pv_pt.c) ---- */
 
 /* 0 if a present entry's bits are allowed at its level (not-present: always

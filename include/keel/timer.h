@@ -42,7 +42,16 @@ void timer_start_heartbeat(void);      /* this CPU's 1 Hz heartbeat */
 
 /* System time: ns since boot, monotonic on every CPU (arch/x86_64/time.c). */
 uint64_t now_ns(void);
-uint64_t tsc_to_ns(uint64_t tsc);
+uint64_t tsc_to_ns(uint64_t tsc);                /* a TSC interval in ns */
+uint64_t tsc_to_system_time(uint64_t tsc);       /* a TSC reading as system time */
+/* ns = ((tsc << shift) * mul) >> 32 (a negative shift shifts right): the
+ * form vcpu_info's time carries (ref/xen-pv-abi.md 6.3). */
+struct time_scale {
+    uint32_t mul;
+    int8_t shift;
+};
+extern struct time_scale tsc_ns_scale;
+void rtc_init_wallclock(void);         /* the wall clock from the CMOS RTC (arch/x86_64/rtc.c) */
 uint64_t ns_to_tsc(uint64_t ns);
 extern uint64_t tsc_hz;
 void time_init(void);

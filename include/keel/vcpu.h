@@ -9,6 +9,7 @@
 #include <keel/compiler.h>
 #include <keel/percpu.h>
 #include <keel/timer.h>
+#include <keel/spinlock.h>
 #include <keel/sched_policy.h>
 
 struct domain;
@@ -31,6 +32,10 @@ struct vcpu {
     struct timer singleshot_timer;      /* set_timer_op, VCPUOP_*_singleshot_timer */
     struct timer periodic_timer;        /* VCPUOP_*_periodic_timer */
     uint64_t timer_period_ns;           /* 0: periodic timer off */
+    uint64_t periodic_last_ns;          /* system time of its last tick */
+    spinlock_t periodic_lock;           /* the three fields below */
+    bool periodic_on_cpu;               /* running: the periodic timer ticks */
+    bool periodic_parked;               /* not running: it stopped, resumes at switch-in */
     bool timers_inited;
     enum { VCPU_OFF, VCPU_QUEUED, VCPU_RUNNING } sched_state;  /* under its CPU's rq_lock */
     struct sched_item sched;            /* run-queue link and virtual time (sched_policy.h) */
@@ -48,7 +53,6 @@ struct vcpu {
     uint64_t event_callback, failsafe_callback, syscall_callback;
     uint8_t syscall_flags;
     bool failsafe_masks_events;         /* CALLBACKF_mask_events on the failsafe callback */
-    uint64_t vm_assist;
     void *vcpu_info;                    /* hypervisor mapping of its vcpu_info */
     mfn_t vcpu_info_mfn;                /* register_vcpu_info's frame (0: in shared_info) */
     uint64_t cr2;                       /* virtual CR2 */
@@ -71,6 +75,12 @@ struct vcpu *vcpu_create(struct domain *d, unsigned id, unsigned processor);
 void vcpu_destroy(struct vcpu *v);
 /* Stops v's guest timers for good (before v is freed). */
 void vcpu_timers_stop(struct vcpu *v);
+/* Xen's default 100 Hz periodic timer of a new PV vCPU. */
+void vcpu_timers_init(struct vcpu *v);
+/* The periodic timer ticks only while its vCPU runs (as Xen's): these mark
+ * a vCPU's switch-in and switch-out on its CPU (interrupts off). */
+void vcpu_periodic_switch_in(struct vcpu *v);
+void vcpu_periodic_switch_out(struct vcpu *v);
 /* vcpu_op's timer sub-ops (hypercall/vcpu_timer.c). */
 long vcpu_op_timer(struct vcpu *v, struct vcpu *t, int cmd, uint64_t arg);
 /* Starts v on its processor (from that CPU's idle loop). */

@@ -1,7 +1,7 @@
 /* The wall clock guests read from shared_info (wc_sec, wc_nsec, wc_sec_hi:
- * the wall time at system time 0, ref/xen-pv-abi.md 6.1). Set by dom0
- * (platform_op settime); until then it says 0 (the epoch), as Keel reads
- * no RTC yet. */
+ * the wall time at system time 0, ref/xen-pv-abi.md 6.1). Set at boot
+ * from the CMOS RTC (arch/x86_64/rtc.c), later by dom0 (platform_op
+ * settime). */
 #ifndef KEEL_WALLCLOCK_H
 #define KEEL_WALLCLOCK_H
 

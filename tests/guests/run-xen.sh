@@ -42,6 +42,7 @@ run_shape() {
     line=$(grep -o 'guest-run:.*' "$src" 2>/dev/null | head -1)
     for kv in ${line#guest-run:}; do
         case $kv in smp=*) smp=${kv#smp=};; vcpus=*) vcpus=${kv#vcpus=};; expect=*) expect=${kv#expect=};;
+            xen=fails) expect=xen-fails;;
             qemu=*) qemu=${kv#qemu=}; qemu=${qemu//+/ };; esac
     done
 }
@@ -66,7 +67,13 @@ for elf in "${elfs[@]}"; do
         continue
     fi
     n=$(printf '%s' "$verdicts" | grep -c . || true)
-    if [ "$n" -ne 1 ]; then
+    # xen=fails: a documented way Xen differs from what Keel guarantees;
+    # the test must still run to its verdict on Xen and fail there.
+    if [ "$expect" = xen-fails ] && [ "$n" -eq 1 ] && [ "$verdicts" != "keel-test: $name: PASS" ]; then
+        echo "PASS $name (fails on Xen as documented: ${verdicts#keel-test: "$name": FAIL })"; pass=$((pass + 1))
+    elif [ "$expect" = xen-fails ]; then
+        echo "FAIL $name: expected the documented failure on Xen, got: ${verdicts:-no verdict} (log: $log)"; fail=$((fail + 1))
+    elif [ "$n" -ne 1 ]; then
         echo "FAIL $name: $n verdict lines (log: $log)"; fail=$((fail + 1))
     elif [ "$verdicts" = "keel-test: $name: PASS" ]; then
         echo "PASS $name"; pass=$((pass + 1))

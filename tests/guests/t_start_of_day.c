@@ -218,6 +218,12 @@ static void check_shared_info(void)
     check(!(sh->vcpu_info[0].time.version & 1), "time version odd");
     check(sh->vcpu_info[0].time.tsc_to_system_mul != 0, "time mul 0");
     check(!(sh->wc_version & 1), "wc_version odd");
+    /* The wall clock comes from the machine's RTC, which QEMU sets from the
+     * host's clock: a time of day after 2025-01-01 (1735689600). */
+    check(sh->wc_version != 0, "wall clock never set (wc_version 0)");
+    uint64_t wall = ((uint64_t)sh->wc_sec_hi << 32 | sh->wc_sec) +
+                    sh->vcpu_info[0].time.system_time / 1000000000UL;
+    check(wall > 1735689600UL, "wall clock %lu s is before 2025", wall);
     printk("[start_of_day] time: sys %lu ns mul %#x shift %d flags %#x; wc %u.%09u\n",
            sh->vcpu_info[0].time.system_time, sh->vcpu_info[0].time.tsc_to_system_mul,
            sh->vcpu_info[0].time.tsc_shift, sh->vcpu_info[0].time.flags, sh->wc_sec,

@@ -6,7 +6,9 @@
  * no -ETIME); a 100 Hz periodic
  * timer gives 100 ± 2 events per second while the vCPU runs (Xen ticks it
  * only then: a blocked vCPU gets no periodic events); stopped timers stay quiet;
- * periods below 1 ms are refused; system time never goes backwards.
+ * periods below 1 ms are refused; system time never goes backwards; a
+ * vCPU starts with Xen's default 100 Hz periodic timer, which does not
+ * wake it while it is blocked.
  * Run with -icount so that host load cannot stall the emulated CPU.
  * guest-run: qemu=-icount+shift=0 */
 #include "guest.h"
@@ -116,11 +118,33 @@ static void periodic(void)
     check_eq("one event while the periodic timer is stopped", events_seen - before, 1);
 }
 
+/* Every PV vCPU starts with a 10 ms periodic timer (Xen's default):
+ * 100 ± 4 ticks per second while it runs, none while it is blocked. */
+static void default_tick(void)
+{
+    unsigned start_events = events_seen;
+    uint64_t start = system_time_ns(), end = start + 500000000UL;
+    VCPU0->evtchn_upcall_mask = 0;
+    while (system_time_ns() < end)
+        ;
+    VCPU0->evtchn_upcall_mask = 1;
+    uint64_t span = system_time_ns() - start;
+    unsigned n = events_seen - start_events;
+    uint64_t per_s = (uint64_t)n * 1000000000UL / span;
+    printk("timer: default periodic timer: %u events in %lu ns (%lu per s)\n", n, span, per_s);
+    check(per_s >= 96 && per_s <= 104, "default timer gave %lu events per second", per_s);
+    uint64_t wake = system_time_ns() + 50000000;        /* 50 ms: five ticks */
+    check_eq("set_timer_op", HYPERVISOR_set_timer_op(wake), 0);
+    uint64_t t = block_for_event();
+    check(t >= wake, "the default tick woke a blocked vCPU %lu ns early", wake - t);
+}
+
 void test_main(void)
 {
     struct evtchn_bind_virq bv = { .virq = VIRQ_TIMER, .vcpu = 0 };
     check_eq("bind VIRQ_TIMER", HYPERVISOR_event_channel_op(EVTCHNOP_bind_virq, &bv), 0);
-    /* Xen gives each vCPU a 10 ms periodic timer at start; stop it first. */
+    default_tick();
+    /* Then stop it, so that only the timers set below send events. */
     check_eq("stop the default periodic timer", HYPERVISOR_vcpu_op(VCPUOP_stop_periodic_timer, 0, NULL), 0);
     uint64_t a = system_time_ns();
     for (int i = 0; i < 100000; i++)

@@ -21,7 +21,7 @@
 #define A_END           160
 #define B_FIRST         160     /* 160..191 one order-5 block, 192..287 order-0 */
 #define B_END           288
-#define FREE_FIRST      288     /* 288..303: a free order-4 block, tails say owner B */
+#define FREE_FIRST      288     /* 288..303: a free order-4 block (no owner: the allocator clears it) */
 #define NOBODY_FIRST    304     /* 304..311: allocated, owner FRAME_OWNER_NONE */
 #define UNBACKED_FIRST  312     /* 312..319: not backed (sparse table) */
 
@@ -102,7 +102,7 @@ static inline struct fake_machine *fake_new(void)
     fake_block(m, B_FIRST, 5, FRAME_ALLOCATED, DOM_B, DOM_B);
     for (mfn_t i = B_FIRST + 32; i < B_END; i++)
         fake_block(m, i, 0, FRAME_ALLOCATED, DOM_B, 0);
-    fake_block(m, FREE_FIRST, 4, FRAME_FREE_HEAD, FRAME_OWNER_NONE, DOM_B);
+    fake_block(m, FREE_FIRST, 4, FRAME_FREE_HEAD, FRAME_OWNER_NONE, FRAME_OWNER_NONE);
     fake_block(m, NOBODY_FIRST, 3, FRAME_ALLOCATED, FRAME_OWNER_NONE, FRAME_OWNER_NONE);
     for (mfn_t i = UNBACKED_FIRST; i < FAKE_FRAMES; i++) {   /* garbage a bad reader would trust */
         m->table[i].owner = DOM_A;

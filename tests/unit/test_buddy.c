@@ -33,7 +33,8 @@ static void free_buddy(struct buddy *b)
 }
 
 /* Walks every free list: links, states, alignment, counts; no free frame is
- * in `allocated` (may be NULL); no two free buddies are left unmerged. */
+ * in `allocated` (may be NULL) or names an owner; no two free buddies are
+ * left unmerged. */
 static void check_invariants(const struct buddy *b, const uint8_t *allocated)
 {
     uint64_t free_frames = 0;
@@ -48,9 +49,11 @@ static void check_invariants(const struct buddy *b, const uint8_t *allocated)
             assert_true(f->prev == prev);
             assert_true((h & ((1UL << o) - 1)) == 0);
             assert_true(h + (1UL << o) <= b->nr_frames);
-            if (allocated)
-                for (mfn_t i = 0; i < (1UL << o); i++)
+            for (mfn_t i = 0; i < (1UL << o); i++) {
+                if (allocated)
                     assert_false(allocated[h + i]);
+                assert_int_equal(b->table[h + i].owner, FRAME_OWNER_NONE);   /* free: no owner */
+            }
             if (o < FRAME_ORDER_MAX) {
                 mfn_t bud = h ^ (1UL << o);
                 assert_false(bud < b->nr_frames && b->table[bud].state == FRAME_FREE_HEAD &&
@@ -224,6 +227,7 @@ static void pieces_of_a_block_can_be_freed(void **state)
 
     assert_int_equal(buddy_alloc(b, 9, &m), 0);
     for (unsigned i = 0; i < 512; i++) {
+        b->table[m + i].owner = 5;              /* a domain's: cleared as freed */
         allocated[m + i] = 1;
         idx[i] = i;
     }

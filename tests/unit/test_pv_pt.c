@@ -351,7 +351,7 @@ static void test_foreign_and_unowned(void **state)
         u.l1, u.rw, u.ro, B_FIRST + 1,          /* the other domain's (a tail too) */
         HV_FIRST, HV_FIRST + 5,                 /* hypervisor */
         RESERVED_FIRST, 3,                      /* reserved: entry reads owner 0 = DOM_A! */
-        FREE_FIRST, FREE_FIRST + 3,             /* free head; free tail whose owner is stale */
+        FREE_FIRST, FREE_FIRST + 3,             /* free head; free tail */
         NOBODY_FIRST, NOBODY_FIRST + 1,         /* allocated to nobody */
         UNBACKED_FIRST, FAKE_FRAMES - 1,        /* not backed (garbage says owner A) */
         FAKE_FRAMES, 4000,                      /* beyond the frame table */

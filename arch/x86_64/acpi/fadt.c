@@ -17,6 +17,7 @@ enum {
     FADT_PM_TMR_BLK      = 76,
     FADT_PM1_CNT_LEN     = 89,
     FADT_PM_TMR_LEN      = 91,
+    FADT_CENTURY         = 108,
     FADT_IAPC_BOOT_ARCH  = 109,
     FADT_FLAGS           = 112,
     FADT_RESET_REG       = 116,
@@ -101,6 +102,7 @@ void acpi_fadt_parse(const uint8_t *t, uint32_t len, struct acpi_info *ai)
     ai->sci_irq = get16(&f, FADT_SCI_INT);
     ai->smi_cmd = get32(&f, FADT_SMI_CMD);
     ai->acpi_enable_val = get8(&f, FADT_ACPI_ENABLE);
+    ai->rtc_century_index = get8(&f, FADT_CENTURY);
     /* Reserved in ACPI 1.0; only meaningful from revision 2. */
     if (ai->fadt_revision >= 2)
         ai->boot_arch = get16(&f, FADT_IAPC_BOOT_ARCH);

@@ -1,0 +1,2 @@
+UNIT_TESTS += calendar
+calendar_SRCS := hv/lib/calendar.c
