@@ -163,7 +163,7 @@ int pirq_bind_check(struct domain *d, uint32_t pirq)
 {
     uint64_t f = pirq_lock_irqsave();
     struct pirq_gsi *g = mapped(d, pirq);
-    int rc = !g ? -EINVAL : g->port ? -EEXIST : 0;
+    int rc = !g ? -EPERM : g->port ? -EEXIST : 0;      /* Xen: not permitted */
     spin_unlock_irqrestore(&pirq_lock, f);
     return rc;
 }

@@ -16,7 +16,8 @@
 struct domain;
 
 /* PHYSDEVOP_map_pirq, type GSI: *pirq in -1 (any) or the GSI; out the
- * pirq. -EINVAL: no such GSI, or another pirq number asked; -EPERM: a GSI
+ * pirq, always the GSI (Linux asks for pirq = GSI; for -1 Xen 4.17 would
+ * allocate a free pirq from 16 up instead). -EINVAL: no such GSI, or another pirq number asked; -EPERM: a GSI
  * Keel keeps (its UART, GSI 0) or the domain is not privileged; -EEXIST:
  * another domain holds it. Mapping twice is fine. */
 int pirq_map_gsi(struct domain *d, int gsi, int *pirq);
@@ -32,7 +33,7 @@ int pirq_status(struct domain *d, uint32_t pirq, uint32_t *flags);
 int pirq_eoi(struct domain *d, uint32_t pirq);
 
 /* EVTCHNOP_bind_pirq, in two steps around the port allocation: check
- * (-EINVAL not mapped by d, -EEXIST already bound), then attach the port
+ * (-EPERM not mapped by d, as Xen; -EEXIST already bound), then attach the port
  * and unmask the pin. */
 int pirq_bind_check(struct domain *d, uint32_t pirq);
 int pirq_bind_port(struct domain *d, uint32_t pirq, uint32_t port);
