@@ -74,7 +74,14 @@ static void switch_input(void)
         next = console_ring_next(owner);
     owner = next < 0 ? INPUT_KEEL : next;
     announce_owner(owner == INPUT_KEEL && !dom0_alive() ? " (no dom0)" : "");
+    if (owner > 0)
+        console_ring_show_partial((uint16_t)owner);     /* its prompt, say */
     last_key_unknown = false;
+}
+
+int console_input_owner(void)
+{
+    return __atomic_load_n(&owner, __ATOMIC_RELAXED);
 }
 
 static void input_to_domu(char c)

@@ -4,8 +4,10 @@
  * and an event channel (console.domU.evtchn) served by xenconsoled in dom0.
  * Boot-module domUs here have no such backend, so Keel serves the ring
  * itself, as xenconsoled would: what the guest writes is printed on
- * Keel's console line by line with the domain's prefix "(dN) ", and
- * serial input switched to the domain (Ctrl-A three times cycles dom0,
+ * Keel's console line by line with the domain's prefix "(dN) " (a
+ * partial line, such as a shell prompt, at once while serial input goes
+ * to the domain, so that one can type at it; otherwise lines of several
+ * domains would mix), and serial input switched to the domain (Ctrl-A three times cycles dom0,
  * the domUs with a ring, Keel) goes into the ring's `in` half. Linux's
  * hvc_xen driver (console=hvc0) talks to it unchanged.
  *
@@ -65,8 +67,8 @@ static struct ring_slot *find(uint16_t domid)
 }
 
 /* A whole line gets the prefix (unless its start was printed already);
- * a partial one (a shell prompt, an echoed key) is printed at once when
- * the ring is drained, and the rest of its line follows it unprefixed. */
+ * a partial one (a shell prompt, an echoed key) printed at once is
+ * followed by the rest of its line unprefixed. */
 static void flush_line(struct ring_slot *s, bool newline)
 {
     if (s->midline)
@@ -144,14 +146,28 @@ void console_ring_kick(struct domain *d)
         }
         for (; cons != prod; cons++)
             put_char(s, __atomic_load_n(&r->out[cons & (sizeof(r->out) - 1)], __ATOMIC_RELAXED));
-        if (s->len)
-            flush_line(s, false);
+        if (s->len && console_input_owner() == (int)s->domid)
+            flush_line(s, false);       /* typing to it: show the prompt now */
         consumed = cons != __atomic_load_n(&r->out_cons, __ATOMIC_RELAXED);
         __atomic_store_n(&r->out_cons, cons, __ATOMIC_RELEASE);
         if (consumed)
             evtchn_hv_notify(d, s->port, EVTCHN_HV_CONSOLE);
     }
     spin_unlock_irqrestore(&rings_lock, f);
+}
+
+static void unlock_rings(uint64_t flags)
+{
+    spin_unlock_irqrestore(&rings_lock, flags);
+}
+
+void console_ring_show_partial(uint16_t domid)
+{
+    uint64_t f = lock_rings();
+    struct ring_slot *s = find(domid);
+    if (s && s->len)
+        flush_line(s, false);
+    unlock_rings(f);
 }
 
 bool console_ring_input(uint16_t domid, char c)

@@ -8,6 +8,7 @@
 #include <keel/console.h>
 #include <keel/errno.h>
 #include <keel/evtchn.h>
+#include <keel/hypercall.h>
 #include <keel/log.h>
 #include <keel/m2p.h>
 #include <keel/mm.h>
@@ -60,6 +61,8 @@ struct domain *domain_create(int id, const char *name, bool privileged, uint64_t
     d->lock = (spinlock_t)SPINLOCK_INIT;
     keel_strlcpy(d->name, name, sizeof(d->name));
     pv_mm_ctx_init(&d->mm_ctx, d);      /* the hot paths use it as is */
+    if (hypercall_stats_init(d))
+        log_warn("domain: no memory to count the hypercalls of '%s'\n", name);
     if (evtchn_domain_init(d)) {
         log_err("domain: no memory for the event channels of '%s'\n", name);
         domain_destroy(d);
@@ -361,6 +364,7 @@ void domain_destroy(struct domain *d)
         freed += free_owned_in(d, d->extents[i].mfn, 1UL << d->extents[i].order);
     if (freed != d->tot_pages)
         log_err("domain %u: %lu frames freed, tot_pages said %lu\n", d->id, freed, d->tot_pages);
+    hypercall_stats_report(d);
     uint64_t f = spin_lock_irqsave(&domains_lock);
     domains[d->id] = NULL;
     spin_unlock_irqrestore(&domains_lock, f);

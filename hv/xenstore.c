@@ -267,3 +267,25 @@ static void debug_key_xenstore(char key)
     unlock_conns(f);
 }
 debug_key('x', "dump the xenstore Keel serves to boot-module domUs", debug_key_xenstore);
+
+/* Debug key: asks every domU with a served store to power off, as `xl
+ * shutdown` does: control/shutdown = "poweroff"; the guest's watch fires
+ * and it shuts down in order (Linux: orderly_poweroff). */
+static void debug_key_shutdown(char key)
+{
+    (void)key;
+    uint16_t ids[CONNS];
+    unsigned n = 0;
+    uint64_t f = lock_conns();
+    for (unsigned i = 0; i < CONNS; i++)
+        if (conns[i])
+            ids[n++] = conns[i]->domid;
+    unlock_conns(f);
+    for (unsigned i = 0; i < n; i++) {
+        int rc = xenstore_write(ids[i], "control/shutdown", "poweroff");
+        log_info("xenstore: domain %u asked to power off%s\n", ids[i], rc ? " (failed)" : "");
+    }
+    if (!n)
+        log_info("xenstore: no domain to ask\n");
+}
+debug_key('p', "ask the boot-module domUs to power off (xenstore control/shutdown)", debug_key_shutdown);

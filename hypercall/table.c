@@ -5,6 +5,7 @@
 #include <keel/domain.h>
 #include <keel/errno.h>
 #include <keel/log.h>
+#include <keel/printf.h>
 #include <keel/vcpu.h>
 
 static const struct hypercall_def hypercall_table[NR_HYPERCALLS] = {
@@ -36,6 +37,18 @@ static const struct hypercall_def hypercall_table[NR_HYPERCALLS] = {
     [33] = { "physdev_op",       do_physdev_op,       false },
 };
 
+const char *hypercall_name(unsigned nr)
+{
+    static char unknown[NR_HYPERCALLS][4];
+    if (nr >= NR_HYPERCALLS)
+        return "?";
+    if (hypercall_table[nr].name)
+        return hypercall_table[nr].name;
+    if (!unknown[nr][0])
+        keel_snprintf(unknown[nr], sizeof(unknown[nr]), "#%u", nr);
+    return unknown[nr];
+}
+
 long hypercall_unimplemented(struct vcpu *v, unsigned nr, const char *what, uint64_t subop)
 {
     struct domain *d = v->d;
@@ -55,6 +68,7 @@ long hypercall_call_nested(struct vcpu *v, struct cpu_regs *regs, uint64_t nr, c
     const struct hypercall_def *h = nr < NR_HYPERCALLS ? &hypercall_table[nr] : NULL;
     if (nr == 13 || nr == 23)
         return -EINVAL;
+    hypercall_count(v->d, nr, args[0]);
     if (!h || !h->fn)
         return hypercall_unimplemented(v, (unsigned)(nr < 127 ? nr : 127), "unknown", 0);
     if (h->privileged && !v->d->privileged)
@@ -68,6 +82,7 @@ void hypercall_dispatch(struct vcpu *v, struct cpu_regs *regs)
     const struct hypercall_def *h = nr < NR_HYPERCALLS ? &hypercall_table[nr] : NULL;
     long ret;
 
+    hypercall_count(v->d, nr, regs->rdi);
     if (!h || !h->fn)
         ret = hypercall_unimplemented(v, (unsigned)(nr < 127 ? nr : 127), "unknown", 0);
     else if (h->privileged && !v->d->privileged)

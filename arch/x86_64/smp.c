@@ -28,19 +28,31 @@ struct call_slot {
     spinlock_t lock;                    /* serialises callers to one target */
     void (*volatile fn)(void *);
     void *volatile data;
-    volatile bool done;
+    uint64_t posted;                    /* calls posted (under lock) */
+    uint64_t done;                      /* calls finished by the target */
 };
 static struct call_slot call_slots[NR_CPUS];
 
-/* Runs the call waiting in this CPU's slot, if any. */
+/* Runs the call waiting in this CPU's slot, if any. Its data is read
+ * before the slot is released (fn cleared): from then on the next caller
+ * may fill it. Completion is counted per call, so a caller that waits
+ * never mistakes the end of an earlier, unwaited call for its own; calls
+ * run with interrupts off (as from the IPI), so they finish in the order
+ * they were taken and `done` only counts up. */
 void smp_serve_calls(void)
 {
     struct call_slot *s = &call_slots[smp_processor_id()];
-    void (*fn)(void *) = __atomic_exchange_n(&s->fn, NULL, __ATOMIC_ACQ_REL);
-    if (!fn)
+    if (!__atomic_load_n(&s->fn, __ATOMIC_ACQUIRE))
         return;
-    fn(s->data);
-    __atomic_store_n(&s->done, true, __ATOMIC_RELEASE);
+    uint64_t f = irq_save();            /* taken to done without a nested serve */
+    void (*fn)(void *) = __atomic_load_n(&s->fn, __ATOMIC_ACQUIRE);
+    void *data = s->data;
+    uint64_t seq = __atomic_load_n(&s->posted, __ATOMIC_ACQUIRE);
+    if (fn && __atomic_compare_exchange_n(&s->fn, &fn, NULL, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        fn(data);
+        __atomic_store_n(&s->done, seq, __ATOMIC_RELEASE);
+    }
+    irq_restore(f);
 }
 
 static void call_function_irq(struct cpu_regs *regs, unsigned vector)
@@ -78,21 +90,21 @@ int smp_call_on_cpu(unsigned cpu, void (*fn)(void *), void *data, bool wait)
         smp_serve_calls();
         cpu_relax();
     }
-    s->done = false;
     s->data = data;
+    uint64_t seq = __atomic_add_fetch(&s->posted, 1, __ATOMIC_RELEASE);
     __atomic_store_n(&s->fn, fn, __ATOMIC_RELEASE);
     apic_send_ipi(cpu_percpu[cpu]->apic_id, VEC_CALL_FUNCTION);
-    /* The slot is reused only after the target took the call. */
-    while (!__atomic_load_n(&s->done, __ATOMIC_ACQUIRE) && s->fn) {
+    /* The slot is reused only after the target took the call (and its data). */
+    while (__atomic_load_n(&s->fn, __ATOMIC_ACQUIRE)) {
         smp_serve_calls();
         cpu_relax();
     }
-    if (wait)
-        while (!__atomic_load_n(&s->done, __ATOMIC_ACQUIRE)) {
+    spin_unlock(&s->lock);
+    if (wait)                           /* calls finish in order: done counts up */
+        while ((int64_t)(__atomic_load_n(&s->done, __ATOMIC_ACQUIRE) - seq) < 0) {
             smp_serve_calls();
             cpu_relax();
         }
-    spin_unlock(&s->lock);
     return 0;
 }
 

@@ -41,6 +41,10 @@ void console_ring_detach(struct domain *d);
 void console_ring_kick(struct domain *d);
 bool console_ring_input(uint16_t domid, char c);
 int console_ring_next(int after);
+/* Prints domid's partial output line now (input was switched to it). */
+void console_ring_show_partial(uint16_t domid);
+/* Who serial input goes to now: a domain id, or -1 for Keel. */
+int console_input_owner(void);
 /* Debug keys: a key handler table, printed with 'h'; run in the UART
  * interrupt while serial input goes to Keel. */
 struct debug_key {

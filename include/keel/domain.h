@@ -59,6 +59,7 @@ struct domain {
     bool torn_down;                     /* teardown started (exactly once) */
     bool ptwr_warned;                   /* a page-table write was not emulated (logged once) */
     uint64_t enosys_logged[2];          /* hypercall numbers already reported */
+    struct hypercall_stats *hc_stats;   /* counts (hypercall/stats.c), NULL if none */
     char console_line[160];             /* console_io output until a newline */
     unsigned console_len;
     void *shared_info;                  /* hypervisor mapping of its shared_info page */

@@ -22,6 +22,14 @@ struct hypercall_def {
 };
 
 void hypercall_dispatch(struct vcpu *v, struct cpu_regs *regs);
+/* The handler's name ("#n" for a number with none). */
+const char *hypercall_name(unsigned nr);
+/* Counts per domain (hypercall/stats.c): set up at creation, one call
+ * counted (nr, first argument), reported and freed at destruction. */
+struct domain;
+int hypercall_stats_init(struct domain *d);
+void hypercall_count(struct domain *d, uint64_t nr, uint64_t a1);
+void hypercall_stats_report(struct domain *d);
 /* -ENOSYS for an unimplemented sub-op, logged once per domain and number. */
 long hypercall_unimplemented(struct vcpu *v, unsigned nr, const char *what, uint64_t subop);
 
