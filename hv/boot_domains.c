@@ -48,7 +48,7 @@ struct domu_spec {
 static struct domu_spec domus[MAX_DOMUS];
 static unsigned nr_domus;
 static uint64_t opt_dom0_mem = MiB(256);
-static unsigned opt_dom0_vcpus = 1;
+static unsigned opt_dom0_vcpus;            /* 0: one per online CPU (Xen's default) */
 static struct sched_spec opt_dom0_sched;
 
 static int parse_size(const char *s, const char **end, uint64_t *out)
@@ -365,7 +365,8 @@ void boot_domains(const struct boot_info *bi)
     kmem_trim();
     free_before_domains = mm_free_frames();
     sched_boot_report();
-    build_module(bi, 0, "dom0", true, opt_dom0_mem, opt_dom0_vcpus, initrd, 0, &opt_dom0_sched);
+    unsigned dom0_vcpus = opt_dom0_vcpus ? opt_dom0_vcpus : MIN(nr_cpus_online, (unsigned)MAX_VCPUS_PER_DOMAIN);
+    build_module(bi, 0, "dom0", true, opt_dom0_mem, dom0_vcpus, initrd, 0, &opt_dom0_sched);
     for (unsigned i = 0; i < nr_domus; i++)
         if (domus[i].module)
             build_module(bi, domus[i].module, domus[i].name, false, domus[i].mem,

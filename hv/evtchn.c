@@ -12,6 +12,7 @@
 #include <keel/sched.h>
 #include <keel/smp.h>
 #include <keel/vcpu.h>
+#include <keel/pirq.h>
 #include <keel/xenstore.h>
 #include <public/xen.h>
 
@@ -124,6 +125,7 @@ static void unbind_peers(struct domain *d, struct evtchn_domain *ed)
 
 void evtchn_domain_destroy(struct domain *d)
 {
+    pirq_domain_destroy(d);             /* no interrupt names d any more */
     if (!d->evtchn)
         return;
     evtchn_poll_shutdown(d);
@@ -239,6 +241,15 @@ long evtchn_send(struct domain *d, uint32_t port)
     return rc;
 }
 
+void evtchn_send_pirq(struct domain *d, uint32_t port, uint32_t pirq)
+{
+    uint64_t f = evtchn_lock(d);
+    struct evtchn_port *e = d->evtchn ? evtchn_table_port(&d->evtchn->t, port) : NULL;
+    if (e && e->state == ECS_PIRQ && e->pirq == pirq)
+        evtchn_raise(d, port);
+    evtchn_unlock(d, f);
+}
+
 /* Per-vCPU VIRQs are looked up in v's own slot, global ones in vCPU 0's
  * (ref 6.6; Xen's send_guest_vcpu_virq / send_guest_global_virq). */
 static void send_virq(struct domain *d, unsigned slot, unsigned virq)
@@ -284,6 +295,7 @@ long evtchn_unmask(struct domain *d, uint32_t port)
 static const char *const state_names[] = {
     [ECS_FREE] = "free", [ECS_RESERVED] = "reserved", [ECS_UNBOUND] = "unbound",
     [ECS_INTERDOMAIN] = "interdomain", [ECS_VIRQ] = "virq", [ECS_IPI] = "ipi",
+    [ECS_PIRQ] = "pirq",
 };
 
 void evtchn_dump(struct domain *d)
@@ -298,7 +310,7 @@ void evtchn_dump(struct domain *d)
              d->id, ed->t.active, ed->t.max_ports, ed->poll_mask);
     for (uint32_t p = 1; p < ed->t.valid; p++) {
         const struct evtchn_port *e = &ed->ports[p];
-        if (e->state == ECS_FREE || e->state > ECS_IPI)
+        if (e->state == ECS_FREE || e->state > ECS_PIRQ)
             continue;
         bool pend = d->shared_info && evtchn_2l_is_pending(d->shared_info, p);
         bool mask = !d->shared_info || evtchn_2l_is_masked(d->shared_info, p);
@@ -310,6 +322,9 @@ void evtchn_dump(struct domain *d)
                      e->remote_dom, e->notify_vcpu, pend, mask);
         else if (e->state == ECS_VIRQ)
             log_info("  port %u: virq %u vcpu %u pending %d masked %d\n", p, e->virq,
+                     e->notify_vcpu, pend, mask);
+        else if (e->state == ECS_PIRQ)
+            log_info("  port %u: pirq %u vcpu %u pending %d masked %d\n", p, e->pirq,
                      e->notify_vcpu, pend, mask);
         else
             log_info("  port %u: %s vcpu %u pending %d masked %d\n", p, state_names[e->state],

@@ -5,6 +5,7 @@
  * domain or changes an interdomain binding. */
 #include "evtchn_internal.h"
 #include <keel/errno.h>
+#include <keel/pirq.h>
 #include <keel/vcpu.h>
 #include <public/event_channel.h>
 
@@ -105,6 +106,29 @@ long evtchn_bind_ipi(struct vcpu *v, struct evtchn_bind_ipi *b)
     return 0;
 }
 
+/* A port for one of the domain's physical IRQs (hv/pirq.c). The pirq
+ * module is called without the event-channel lock (its lock comes first
+ * when an interrupt raises the port). */
+long evtchn_bind_pirq(struct vcpu *v, struct evtchn_bind_pirq *b)
+{
+    struct domain *d = v->d;
+    long rc = pirq_bind_check(d, b->pirq);
+    if (rc)
+        return rc;
+    uint64_t f = evtchn_lock(d);
+    int port = d->evtchn ? evtchn_table_bind_pirq(&d->evtchn->t, b->pirq) : -ESRCH;
+    evtchn_unlock(d, f);
+    if (port < 0)
+        return port;
+    rc = pirq_bind_port(d, b->pirq, (uint32_t)port);
+    if (rc) {
+        evtchn_close(d, (uint32_t)port);
+        return rc;
+    }
+    b->port = (uint32_t)port;
+    return 0;
+}
+
 long evtchn_bind_vcpu(struct vcpu *v, uint32_t port, uint32_t vcpu_id)
 {
     struct domain *d = v->d;
@@ -170,8 +194,12 @@ long evtchn_close(struct domain *d, uint32_t port)
                 return rc;
             continue;
         }
+        bool pirq = e && e->state == ECS_PIRQ;
+        uint32_t pirq_nr = pirq ? e->pirq : 0;
         long rc = e ? free_port(d, port) : -EINVAL;
         evtchn_unlock(d, f);
+        if (pirq && !rc)
+            pirq_unbind_port(d, pirq_nr, port);     /* its pin masked again */
         return rc;
     }
 }
@@ -193,6 +221,7 @@ long evtchn_status(struct vcpu *v, struct evtchn_status *s)
             [ECS_FREE] = EVTCHNSTAT_closed, [ECS_RESERVED] = EVTCHNSTAT_closed,
             [ECS_UNBOUND] = EVTCHNSTAT_unbound, [ECS_INTERDOMAIN] = EVTCHNSTAT_interdomain,
             [ECS_VIRQ] = EVTCHNSTAT_virq, [ECS_IPI] = EVTCHNSTAT_ipi,
+            [ECS_PIRQ] = EVTCHNSTAT_pirq,
         };
         s->status = e->state < ARRAY_SIZE(status_of) ? status_of[e->state] : EVTCHNSTAT_closed;
         s->vcpu = e->notify_vcpu;
@@ -203,6 +232,8 @@ long evtchn_status(struct vcpu *v, struct evtchn_status *s)
             s->u.interdomain.port = e->remote_port;
         } else if (e->state == ECS_VIRQ) {
             s->u.virq = e->virq;
+        } else if (e->state == ECS_PIRQ) {
+            s->u.pirq = e->pirq;
         }
     }
     evtchn_unlock_pair(d, d);

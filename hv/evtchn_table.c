@@ -67,6 +67,14 @@ int evtchn_table_bind_ipi(struct evtchn_table *t, unsigned vcpu)
     return take(t, ECS_IPI, vcpu);
 }
 
+int evtchn_table_bind_pirq(struct evtchn_table *t, uint32_t pirq)
+{
+    int p = take(t, ECS_PIRQ, 0);
+    if (p > 0)
+        t->ports[p].pirq = pirq;
+    return p;
+}
+
 int evtchn_table_bind_virq(struct evtchn_table *t, unsigned virq, unsigned vcpu)
 {
     if (virq >= EVTCHN_NR_VIRQS || vcpu >= EVTCHN_MAX_VCPUS)
@@ -111,6 +119,7 @@ int evtchn_table_bind_vcpu(struct evtchn_table *t, uint32_t port, unsigned vcpu)
         break;
     case ECS_UNBOUND:
     case ECS_INTERDOMAIN:
+    case ECS_PIRQ:
         break;
     default:
         return -EINVAL;                 /* free, reserved, IPI */

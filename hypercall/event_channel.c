@@ -61,7 +61,9 @@ static long event_channel_op(struct vcpu *v, unsigned cmd, uint64_t arg)
         struct evtchn_bind_pirq b;
         if (copy_from_guest(&b, arg, sizeof(b)))
             return -EFAULT;
-        return -EPERM;                  /* no physical IRQs for guests yet */
+        if ((rc = evtchn_bind_pirq(v, &b)))
+            return rc;
+        return copy_to_guest(arg, &b, sizeof(b)) ? -EFAULT : 0;
     }
     case EVTCHNOP_init_control:
     case EVTCHNOP_expand_array:

@@ -1,10 +1,55 @@
-/* physdev_op (#33) (ref 5.19): the virtual IOPL for now; interrupts and
- * PCI come with dom0's device support. */
+/* physdev_op (#33) (ref 5.19; Xen 4.17's xen/arch/x86/physdev.c for the
+ * errors): the virtual IOPL, and for the privileged domain its physical
+ * interrupts (hv/pirq.c: GSIs as pirqs, their trigger mode, status and
+ * EOI), reads of the IO-APICs, and the PCI devices it announces. */
 #include <keel/hypercall.h>
+#include <keel/apic.h>
+#include <keel/domain.h>
 #include <keel/errno.h>
 #include <keel/guest_access.h>
+#include <keel/pirq.h>
 #include <keel/vcpu.h>
 #include <public/physdev.h>
+
+static long map_pirq(struct vcpu *v, uint64_t arg)
+{
+    struct physdev_map_pirq m;
+    if (copy_from_guest(&m, arg, sizeof(m)))
+        return -EFAULT;
+    if (m.domid != DOMID_SELF && m.domid != v->d->id)
+        return -EPERM;                  /* for another domain: not yet (passthrough) */
+    if (m.type != MAP_PIRQ_TYPE_GSI)
+        return -EINVAL;                 /* MSI: not yet */
+    int pirq = m.pirq;
+    long rc = pirq_map_gsi(v->d, m.index, &pirq);
+    if (rc)
+        return rc;
+    m.pirq = pirq;
+    return copy_to_guest(arg, &m, sizeof(m)) ? -EFAULT : 0;
+}
+
+static long unmap_pirq(struct vcpu *v, uint64_t arg)
+{
+    struct physdev_unmap_pirq u;
+    if (copy_from_guest(&u, arg, sizeof(u)))
+        return -EFAULT;
+    if (u.domid != DOMID_SELF && u.domid != v->d->id)
+        return -EPERM;
+    return pirq_unmap(v->d, u.pirq);
+}
+
+static long apic_read(struct vcpu *v, uint64_t arg)
+{
+    struct physdev_apic a;
+    if (!v->d->privileged)
+        return -EPERM;
+    if (copy_from_guest(&a, arg, sizeof(a)))
+        return -EFAULT;
+    long rc = ioapic_read_reg(a.apic_physbase, a.reg, &a.value);
+    if (rc)
+        return rc;
+    return copy_to_guest(arg, &a, sizeof(a)) ? -EFAULT : 0;
+}
 
 DECLARE_HYPERCALL(physdev_op)
 {
@@ -19,6 +64,56 @@ DECLARE_HYPERCALL(physdev_op)
         v->iopl = iopl;
         return 0;
     }
+    case PHYSDEVOP_map_pirq:
+        return map_pirq(v, a2);
+    case PHYSDEVOP_unmap_pirq:
+        return unmap_pirq(v, a2);
+    case PHYSDEVOP_setup_gsi: {
+        struct physdev_setup_gsi g;
+        if (copy_from_guest(&g, a2, sizeof(g)))
+            return -EFAULT;
+        /* triggering 1 = level, polarity 1 = active low (Linux's values). */
+        return pirq_setup_gsi(v->d, g.gsi, g.triggering != 0, g.polarity != 0);
+    }
+    case PHYSDEVOP_irq_status_query: {
+        struct physdev_irq_status_query q;
+        if (copy_from_guest(&q, a2, sizeof(q)))
+            return -EFAULT;
+        long rc = pirq_status(v->d, q.irq, &q.flags);
+        if (rc)
+            return rc;
+        return copy_to_guest(a2, &q, sizeof(q)) ? -EFAULT : 0;
+    }
+    case PHYSDEVOP_eoi: {
+        struct physdev_eoi e;
+        if (copy_from_guest(&e, a2, sizeof(e)))
+            return -EFAULT;
+        return pirq_eoi(v->d, e.irq);
+    }
+    case PHYSDEVOP_alloc_irq_vector: {
+        /* Vectors are Keel's business: as Xen, the answer is the IRQ
+         * number itself (dom0 only records it). */
+        struct physdev_irq i;
+        if (!v->d->privileged)
+            return -EPERM;
+        if (copy_from_guest(&i, a2, sizeof(i)))
+            return -EFAULT;
+        i.vector = i.irq;
+        return copy_to_guest(a2, &i, sizeof(i)) ? -EFAULT : 0;
+    }
+    case PHYSDEVOP_apic_read:
+        return apic_read(v, a2);
+    case PHYSDEVOP_apic_write:
+        /* Keel owns the IO-APICs; Linux 6.1 as dom0 only reads them. */
+        return -EPERM;
+    case PHYSDEVOP_manage_pci_add:
+    case PHYSDEVOP_manage_pci_add_ext:
+    case PHYSDEVOP_pci_device_add:
+    case PHYSDEVOP_manage_pci_remove:
+    case PHYSDEVOP_pci_device_remove:
+        /* dom0 announces the PCI devices it found; Keel (no IOMMU, no MSI
+         * yet) needs no list of them. */
+        return v->d->privileged ? 0 : -EPERM;
     default:
         return hypercall_unimplemented(v, __HYPERVISOR_physdev_op, "physdev_op", a1);
     }

@@ -117,12 +117,12 @@ static int io_kind(const struct pv_mm_ctx *ctx, unsigned level, uint64_t e)
 /* An L1 entry naming I/O memory (Xen: a frame of dom_io or no frame at
  * all): allowed without references for a domain with I/O rights, as far
  * as the hypervisor's own devices allow; -EPERM otherwise (Xen's code for
- * a mapping of I/O memory without the permission). A domain without I/O
- * rights keeps the RAM answers (-EPERM or -EBUSY for a frame not its own). */
+ * a mapping of I/O memory without the permission), for a domain without
+ * I/O rights too. */
 static int io_entry(struct pv_mm_ctx *ctx, uint64_t e, int kind)
 {
     if (!ctx->io_caps)
-        return pv_foreign_frame_ref(ctx, pv_pte_mfn(e), pv_pt_entry_target_type(1, e));
+        return -EPERM;                  /* Xen: I/O memory without the permission */
     if (kind == IOMEM_RW || (kind == IOMEM_RO && !(e & PV_PTE_RW)))
         return 0;
     log_debug("pv_mm: d%u: I/O frame 0x%lx is the hypervisor's (%s)\n", ctx->domid,

@@ -262,17 +262,22 @@ static struct vcpu *steal(struct percpu *me, uint64_t now)
     return NULL;
 }
 
+/* An idle CPU (not this one) allowed for v, or -1. */
+static int idle_cpu_for(const struct vcpu *v)
+{
+    for_each_online_cpu(cpu)
+        if (cpu != smp_processor_id() && sched_cpu_allowed(v, cpu) &&
+            __atomic_load_n(&cpu_percpu[cpu]->sched_idle, __ATOMIC_SEQ_CST))
+            return (int)cpu;
+    return -1;
+}
+
 /* An idle CPU allowed for v is woken to steal it (v waits on a busy CPU). */
 static void kick_idle_cpu(struct vcpu *v)
 {
-    for_each_online_cpu(cpu) {
-        if (cpu == smp_processor_id() || !sched_cpu_allowed(v, cpu))
-            continue;
-        if (__atomic_load_n(&cpu_percpu[cpu]->sched_idle, __ATOMIC_SEQ_CST)) {
-            smp_call_on_cpu(cpu, wake_cpu, NULL, false);
-            return;
-        }
-    }
+    int cpu = idle_cpu_for(v);
+    if (cpu >= 0)
+        smp_call_on_cpu((unsigned)cpu, wake_cpu, NULL, false);
 }
 
 /* ---- the public operations ---- */
@@ -379,8 +384,15 @@ static void slice_expired(struct timer *t, void *data)
     struct percpu *pc = data;
     (void)t;
     pc->need_resched = true;
-    if (pc->sched_curr && READ_ONCE(pc->rq_head))
-        kick_idle_cpu(item_vcpu(pc->rq_head));
+    if (!pc->sched_curr || !READ_ONCE(pc->rq_head))
+        return;
+    /* The queue's head may be stolen (and its domain freed) by another
+     * CPU at any moment: look at it under the queue's lock only. */
+    spin_lock(&pc->rq_lock);
+    int cpu = pc->rq_head ? idle_cpu_for(item_vcpu(pc->rq_head)) : -1;
+    spin_unlock(&pc->rq_lock);
+    if (cpu >= 0)
+        smp_call_on_cpu((unsigned)cpu, wake_cpu, NULL, false);
 }
 
 /* The vCPU now current on this CPU starts a slice (also called by

@@ -7,7 +7,7 @@
 set -u
 
 BUILD_PKGS="gcc make binutils grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools"
-RUN_PKGS="$BUILD_PKGS qemu-system-x86 ovmf python3"
+RUN_PKGS="$BUILD_PKGS qemu-system-x86 ovmf python3 e2fsprogs"
 # lz4, xz-utils, zstd, gzip: reference decompressors the unit tests compare with.
 TEST_PKGS="$RUN_PKGS libcmocka-dev bochs bochsbios vgabios lz4 xz-utils zstd gzip e2fsprogs"
 

@@ -203,10 +203,24 @@ static bool emulate_xsetbv(struct vcpu *v, struct cpu_regs *regs, struct insn *i
 /* ---- port I/O (ref 8.4): a domU reads all-ones and writes nothing; a
  * privileged domain reaches the ports, except the ones Keel drives. ---- */
 
+/* Ports Keel keeps from dom0, as Xen 4.17's dom0_setup_permissions: its
+ * UART, the 8259 PICs (Keel masked them; unmasked they would raise
+ * interrupts Keel never routed), the PIT and the speaker/PIT-gate port
+ * (Keel calibrates its clock with them). Reads of them give all ones. */
 static bool port_is_keels(uint16_t port, unsigned size)
 {
+    static const struct { uint16_t first, last; } kept[] = {
+        { 0x20, 0x21 }, { 0xa0, 0xa1 },         /* PICs */
+        { 0x40, 0x43 }, { 0x61, 0x61 },         /* PIT, PIT channel 2 gate */
+    };
     uint16_t uart = uart_config()->io_base;
-    return port + size > uart && port < uart + 8;
+    unsigned end = port + size;                 /* one past the last byte */
+    if (end > uart && port < uart + 8)
+        return true;
+    for (unsigned i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
+        if (end > kept[i].first && port <= kept[i].last)
+            return true;
+    return false;
 }
 
 /* Virtual IOPL (PHYSDEVOP_set_iopl): the guest kernel counts as CPL 1,

@@ -23,5 +23,16 @@ struct acpi_info;
 void ioapic_init(const struct acpi_info *ai);
 int ioapic_route_isa_irq(unsigned irq, unsigned vector);
 void pic_disable(void);
+/* GSIs routed for dom0 (hv/pirq.c): how many the IO-APICs serve; whether
+ * Keel routed one for itself (its UART); route one to `vector` on the boot
+ * CPU (0 or -ENODEV); mask/unmask it; read IO-APIC register `reg` of the
+ * IO-APIC at physbase (PHYSDEVOP_apic_read; -EINVAL: no such IO-APIC). */
+unsigned ioapic_nr_gsis(void);
+bool ioapic_gsi_is_keels(unsigned gsi);
+int ioapic_gsi_route(unsigned gsi, unsigned vector, bool level, bool active_low, bool masked);
+void ioapic_gsi_mask(unsigned gsi, bool masked);
+int ioapic_read_reg(uint64_t physbase, unsigned reg, uint32_t *val);
+/* Trigger mode and polarity of a GSI by default (MADT overrides). */
+void ioapic_gsi_default_mode(unsigned gsi, bool *level, bool *active_low);
 
 #endif

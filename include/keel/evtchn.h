@@ -19,6 +19,9 @@ void evtchn_send_virq(struct vcpu *v, unsigned virq);
 /* Raises a global VIRQ (VIRQ_CONSOLE, VIRQ_DEBUG, VIRQ_DOM_EXC, ...) on
  * the vCPU it is bound to, if bound. */
 void evtchn_send_global_virq(struct domain *d, unsigned virq);
+/* A physical interrupt for pirq, bound to port (hv/pirq.c, interrupts
+ * off): raised if the port is still that pirq's. */
+void evtchn_send_pirq(struct domain *d, uint32_t port, uint32_t pirq);
 /* Debug key: the domain's bound ports with their state, pending, masked. */
 void evtchn_dump(struct domain *d);
 
@@ -42,6 +45,8 @@ struct evtchn_bind_interdomain;
 struct evtchn_bind_virq;
 struct evtchn_bind_ipi;
 struct evtchn_status;
+struct evtchn_bind_pirq;
+long evtchn_bind_pirq(struct vcpu *v, struct evtchn_bind_pirq *b);
 long evtchn_alloc_unbound(struct vcpu *v, struct evtchn_alloc_unbound *a);
 long evtchn_bind_interdomain(struct vcpu *v, struct evtchn_bind_interdomain *b);
 long evtchn_bind_virq(struct vcpu *v, struct evtchn_bind_virq *b);

@@ -26,6 +26,7 @@ enum evtchn_state {
     ECS_INTERDOMAIN,        /* connected to (remote_dom, remote_port) */
     ECS_VIRQ,
     ECS_IPI,
+    ECS_PIRQ,               /* a physical IRQ of the domain (pirq) */
 };
 
 struct evtchn_port {
@@ -35,6 +36,7 @@ struct evtchn_port {
     uint16_t remote_dom;    /* unbound: who may bind; interdomain: the peer */
     uint32_t remote_port;   /* interdomain */
     uint32_t virq;          /* virq */
+    uint32_t pirq;          /* pirq */
 };
 
 struct evtchn_table {
@@ -57,6 +59,9 @@ bool evtchn_virq_is_global(unsigned virq);
 /* Each returns the new port or -ENOSPC (the domain's limit). */
 int evtchn_table_alloc_unbound(struct evtchn_table *t, uint16_t remote_dom);
 int evtchn_table_bind_ipi(struct evtchn_table *t, unsigned vcpu);
+/* A port for physical IRQ pirq, notifying vCPU 0 (the caller checked the
+ * pirq is the domain's and not bound). */
+int evtchn_table_bind_pirq(struct evtchn_table *t, uint32_t pirq);
 /* Caller checked virq < NR_VIRQS, the vCPU exists, global => vcpu 0.
  * -EEXIST if that vCPU has it bound already. */
 int evtchn_table_bind_virq(struct evtchn_table *t, unsigned virq, unsigned vcpu);

@@ -740,8 +740,8 @@ static void test_io_memory(void **state)
     assert_unchanged();
     ATTACK(-EBUSY, pv_pt_update_entry(&io, t.l1, 20, pte(u.rw, KRO), false));
     ATTACK(-EBUSY, pv_pt_update_entry(&io, t.l1, 20, pte(HV_FIRST, KRW), false));
-    /* A domain without I/O rights keeps the RAM answers. */
-    ATTACK(-EBUSY, pv_pt_update_entry(&dom, u.l1, 20, pte(3, KRO), false));
+    /* A domain without I/O rights: -EPERM, as Xen. */
+    ATTACK(-EPERM, pv_pt_update_entry(&dom, u.l1, 20, pte(3, KRO), false));
     ATTACK(-EPERM, pv_pt_update_entry(&dom, u.l1, 20, pte(5000, KRW), false));
     /* A validated table holding I/O entries: validation and teardown take
      * and drop nothing for them. */
