@@ -6,6 +6,9 @@
 #   4. PV test kernels on Keel     (tests/guests/run-keel.sh -> "keel-guests: ...")
 #   5. the same kernels on Xen 4.17 (tests/guests/run-xen.sh -> "xen-ref: ..."),
 #      so that every expectation they encode is what real Xen does
+#   6. Debian's Linux on Keel: the generic kernel as dom0 with a disk, the
+#      cloud kernel as domUs (tests/linux/run.sh -> "linux: ..."; the same
+#      checks on Xen 4.17 are `make linux`)
 # Each suite's own output is shown as it runs. The last line is the total:
 #   <N> passed, <M> failed
 # and the exit status is 1 if anything failed. A suite that ends without its
@@ -44,6 +47,7 @@ run_suite boot  tests/boot/run.sh
 run_suite bochs tests/boot/bochs.sh
 run_suite keel-guests tests/guests/run-keel.sh
 run_suite xen-ref tests/guests/run-xen.sh
+run_suite linux tests/linux/run.sh dom0 domu-1 domu-2 domu-4 domu-1-reboot
 
 echo "== summary"
 printf '%s\n' "${summary[@]}"
