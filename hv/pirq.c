@@ -101,6 +101,8 @@ static struct pirq_gsi *mapped(struct domain *d, uint32_t pirq)
 
 int pirq_unmap(struct domain *d, int pirq)
 {
+    if (pirq_is_msi(pirq))
+        return pirq_msi_unmap(d, (uint32_t)pirq);
     uint64_t f = pirq_lock_irqsave();
     struct pirq_gsi *g = pirq >= 0 ? mapped(d, (uint32_t)pirq) : NULL;
     if (g) {
@@ -137,6 +139,10 @@ int pirq_setup_gsi(struct domain *d, int gsi, bool level, bool active_low)
 
 int pirq_status(struct domain *d, uint32_t pirq, uint32_t *flags)
 {
+    if (pirq_is_msi(pirq)) {
+        *flags = 0;                     /* edge: no EOI wanted */
+        return 0;
+    }
     if (pirq >= PIRQ_MAX_GSIS)
         return -EINVAL;
     uint64_t f = pirq_lock_irqsave();
@@ -148,6 +154,8 @@ int pirq_status(struct domain *d, uint32_t pirq, uint32_t *flags)
 
 int pirq_eoi(struct domain *d, uint32_t pirq)
 {
+    if (pirq_is_msi(pirq))
+        return pirq_msi_mapped(d, pirq) ? 0 : -EINVAL;
     uint64_t f = pirq_lock_irqsave();
     struct pirq_gsi *g = mapped(d, pirq);
     if (g && g->inflight) {
@@ -161,6 +169,8 @@ int pirq_eoi(struct domain *d, uint32_t pirq)
 
 int pirq_bind_check(struct domain *d, uint32_t pirq)
 {
+    if (pirq_is_msi(pirq))
+        return pirq_msi_bind_check(d, pirq);
     uint64_t f = pirq_lock_irqsave();
     struct pirq_gsi *g = mapped(d, pirq);
     int rc = !g ? -EPERM : g->port ? -EEXIST : 0;      /* Xen: not permitted */
@@ -170,6 +180,8 @@ int pirq_bind_check(struct domain *d, uint32_t pirq)
 
 int pirq_bind_port(struct domain *d, uint32_t pirq, uint32_t port)
 {
+    if (pirq_is_msi(pirq))
+        return pirq_msi_bind_port(d, pirq, port);
     uint64_t f = pirq_lock_irqsave();
     struct pirq_gsi *g = mapped(d, pirq);
     int rc = !g ? -EINVAL : g->port ? -EEXIST : 0;
@@ -187,6 +199,10 @@ int pirq_bind_port(struct domain *d, uint32_t pirq, uint32_t port)
 
 void pirq_unbind_port(struct domain *d, uint32_t pirq, uint32_t port)
 {
+    if (pirq_is_msi(pirq)) {
+        pirq_msi_unbind_port(d, pirq, port);
+        return;
+    }
     uint64_t f = pirq_lock_irqsave();
     struct pirq_gsi *g = mapped(d, pirq);
     if (g && g->port == port) {
@@ -199,6 +215,7 @@ void pirq_unbind_port(struct domain *d, uint32_t pirq, uint32_t port)
 
 void pirq_domain_destroy(struct domain *d)
 {
+    pirq_msi_domain_destroy(d);
     uint64_t f = pirq_lock_irqsave();
     for (unsigned gsi = 0; gsi < PIRQ_MAX_GSIS; gsi++) {
         if (gsis[gsi].d != d)

@@ -18,10 +18,29 @@ static long map_pirq(struct vcpu *v, uint64_t arg)
         return -EFAULT;
     if (m.domid != DOMID_SELF && m.domid != v->d->id)
         return -EPERM;                  /* for another domain: not yet (passthrough) */
-    if (m.type != MAP_PIRQ_TYPE_GSI)
-        return -EINVAL;                 /* MSI: not yet */
     int pirq = m.pirq;
-    long rc = pirq_map_gsi(v->d, m.index, &pirq);
+    long rc;
+    switch (m.type) {
+    case MAP_PIRQ_TYPE_GSI:
+        rc = pirq_map_gsi(v->d, m.index, &pirq);
+        break;
+    case MAP_PIRQ_TYPE_MSI:
+    case MAP_PIRQ_TYPE_MSI_SEG: {
+        /* As Xen: segment in bus bits 16+ for MSI_SEG only, bus and devfn
+         * taken as bytes; a table_base (MSI-X) means MSI-X, and Keel finds
+         * the table through the function's BAR itself (Xen 4.17 too; it
+         * only warns when the guest's differs). index must be -1: Keel
+         * creates the IRQ (Xen accepts an existing MSI IRQ of its own). */
+        unsigned seg = m.type == MAP_PIRQ_TYPE_MSI_SEG ? (uint32_t)m.bus >> 16 : 0;
+        if (m.index != -1)
+            return -EINVAL;
+        rc = pirq_map_msi(v->d, seg, (uint8_t)m.bus, (uint8_t)m.devfn, m.table_base != 0,
+                          m.table_base ? (uint32_t)m.entry_nr : 0, &pirq);
+        break;
+    }
+    default:
+        return -EINVAL;                 /* MULTI_MSI (several vectors): not served */
+    }
     if (rc)
         return rc;
     m.pirq = pirq;
@@ -100,6 +119,19 @@ DECLARE_HYPERCALL(physdev_op)
             return -EFAULT;
         i.vector = i.irq;
         return copy_to_guest(a2, &i, sizeof(i)) ? -EFAULT : 0;
+    }
+    case PHYSDEVOP_get_free_pirq: {
+        /* Keel reserves an MSI pirq whatever the type (a GSI's pirq is the
+         * GSI itself here); Xen 4.17 gives a GSI-type caller a free pirq
+         * from 16 up. */
+        struct physdev_get_free_pirq g;
+        if (copy_from_guest(&g, a2, sizeof(g)))
+            return -EFAULT;
+        int p = pirq_msi_reserve(v->d);
+        if (p < 0)
+            return p;
+        g.pirq = (uint32_t)p;
+        return copy_to_guest(a2, &g, sizeof(g)) ? -EFAULT : 0;
     }
     case PHYSDEVOP_apic_read:
         return apic_read(v, a2);

@@ -9,7 +9,10 @@ static bool add(struct iomem_range *r, unsigned *nr, unsigned cap, mfn_t first, 
 {
     if (*nr >= cap)
         return false;
-    r[(*nr)++] = (struct iomem_range){ first, last, access };
+    /* The entry is complete before the count shows it: ranges are added
+     * at run time too (MSI-X tables) while other CPUs look up. */
+    r[*nr] = (struct iomem_range){ first, last, access };
+    __atomic_store_n(nr, *nr + 1, __ATOMIC_RELEASE);
     return true;
 }
 
@@ -51,7 +54,8 @@ enum iomem_access iomem_map_lookup(const struct iomem_map *m, mfn_t mfn)
                 return IOMEM_RAM;
     if (m->overflow)
         return IOMEM_DENY;
-    for (unsigned i = 0; i < m->nr_hv; i++)
+    unsigned nr_hv = __atomic_load_n(&m->nr_hv, __ATOMIC_ACQUIRE);
+    for (unsigned i = 0; i < nr_hv; i++)
         if (mfn >= m->hv[i].first && mfn <= m->hv[i].last) {
             if (m->hv[i].access == IOMEM_DENY)
                 return IOMEM_DENY;

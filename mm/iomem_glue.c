@@ -4,6 +4,8 @@
 #include <keel/bootinfo.h>
 #include <keel/log.h>
 #include <keel/mm.h>
+#include <keel/errno.h>
+#include <keel/spinlock.h>
 
 static struct iomem_map hv_iomem;
 
@@ -34,4 +36,20 @@ void iomem_reserve(uint64_t base, uint64_t len, enum iomem_access access)
 enum iomem_access iomem_access(mfn_t mfn)
 {
     return iomem_map_lookup(&hv_iomem, mfn);
+}
+
+int iomem_protect_ro(uint64_t base, uint64_t len)
+{
+    static spinlock_t lock = SPINLOCK_INIT;
+    int rc = 0;
+    uint64_t f = spin_lock_irqsave(&lock);
+    if (hv_iomem.nr_hv >= IOMEM_MAX_RESERVED)
+        rc = -ENOSPC;                   /* never the overflow that denies everything */
+    else
+        iomem_map_restrict(&hv_iomem, base, len, IOMEM_RO);
+    spin_unlock_irqrestore(&lock, f);
+    if (!rc)
+        log_info("iomem: 0x%lx-0x%lx read-only for dom0 (an MSI-X table)\n",
+                 (unsigned long)base, (unsigned long)(base + len - 1));
+    return rc;
 }

@@ -3,6 +3,7 @@
  * accessor; anything not recognised is left to the caller, which reflects
  * the fault to the guest's own handler. */
 #include <keel/pv_emulate.h>
+#include <keel/pci.h>
 #include <keel/domain.h>
 #include <keel/fpu.h>
 #include <keel/guest_access.h>
@@ -241,14 +242,18 @@ static bool emulate_io(struct vcpu *v, struct cpu_regs *regs, struct insn *in)
     if (!io_allowed(v))
         return false;
     if (out) {
-        if (real) {
+        if (real && pci_guest_port_out(v->d, port, size, (uint32_t)regs->rax))
+            ;                           /* config space, under Keel's PCI lock */
+        else if (real) {
             if (size == 1) outb(port, (uint8_t)regs->rax);
             else if (size == 2) outw(port, (uint16_t)regs->rax);
             else outl(port, (uint32_t)regs->rax);
         }
     } else {
         uint32_t val = 0xffffffff;
-        if (real)
+        if (real && pci_guest_port_in(v->d, port, size, &val))
+            ;
+        else if (real)
             val = size == 1 ? inb(port) : size == 2 ? inw(port) : inl(port);
         if (size == 4)
             regs->rax = val;            /* 32-bit results zero-extend */

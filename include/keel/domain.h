@@ -34,6 +34,7 @@ struct evtchn_domain;
 struct domain {
     uint16_t id;
     bool privileged;
+    uint32_t pci_cf8;                   /* dom0's latched port 0xcf8 (arch/x86_64/pci.c) */
     char name[DOMAIN_NAME_MAX];
     enum domain_state state;
     unsigned shutdown_code;             /* SHUTDOWN_* reason from the guest */

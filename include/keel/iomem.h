@@ -24,7 +24,7 @@ enum iomem_access {
 };
 
 #define IOMEM_MAX_RAM       64      /* RAM ranges of the firmware map */
-#define IOMEM_MAX_RESERVED  32      /* hypervisor device ranges */
+#define IOMEM_MAX_RESERVED  64      /* hypervisor device ranges */
 #define IOMEM_LOW_FRAMES    0x100   /* the first 1 MiB is I/O (Xen) */
 
 struct iomem_range { mfn_t first, last; uint8_t access; };
@@ -49,5 +49,10 @@ enum iomem_access iomem_map_lookup(const struct iomem_map *m, mfn_t mfn);
 void iomem_init(void);                  /* after mm_init: the RAM ranges */
 void iomem_reserve(uint64_t base, uint64_t len, enum iomem_access access);
 enum iomem_access iomem_access(mfn_t mfn);
+/* At run time: [base, base+len) becomes read-only for dom0 (an MSI-X
+ * table Keel programs). Mappings made before keep their rights, as on Xen
+ * (4.17 adds the table to mmio_ro_ranges when MSI-X is first set up).
+ * -ENOSPC: no room left in the list. */
+int iomem_protect_ro(uint64_t base, uint64_t len);
 
 #endif

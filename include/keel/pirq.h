@@ -43,4 +43,30 @@ void pirq_unbind_port(struct domain *d, uint32_t pirq, uint32_t port);
  * and memory go). */
 void pirq_domain_destroy(struct domain *d);
 
+/* ---- MSI and MSI-X (hv/pirq_msi.c): pirqs PIRQ_MSI_FIRST up, above
+ * the GSIs, each with its own vector on the boot CPU. ---- */
+#define PIRQ_MSI_FIRST  64
+#define PIRQ_MSI_COUNT  112             /* VEC_MSI_BASE..VEC_MSI_LAST */
+/* PHYSDEVOP_map_pirq, type MSI / MSI_SEG: *pirq -1 (any: the highest
+ * free, as Xen) or one reserved by get_free_pirq; errors as msi_hw_setup
+ * (include/keel/msi.h), -EEXIST for a pirq or entry taken, -EBUSY for
+ * MSI while MSI-X is in use on the function or the other way round,
+ * -ENOSPC when no slot is left. */
+int pirq_map_msi(struct domain *d, unsigned seg, unsigned bus, unsigned devfn, bool msix,
+                 unsigned entry, int *pirq);
+/* PHYSDEVOP_get_free_pirq: reserves one MSI pirq (-ENOSPC: none). */
+int pirq_msi_reserve(struct domain *d);
+/* The same steps as for GSIs, for a pirq in the MSI range. */
+int pirq_msi_unmap(struct domain *d, uint32_t pirq);
+bool pirq_msi_mapped(struct domain *d, uint32_t pirq);
+int pirq_msi_bind_check(struct domain *d, uint32_t pirq);
+int pirq_msi_bind_port(struct domain *d, uint32_t pirq, uint32_t port);
+void pirq_msi_unbind_port(struct domain *d, uint32_t pirq, uint32_t port);
+void pirq_msi_domain_destroy(struct domain *d);
+
+static inline bool pirq_is_msi(int64_t pirq)
+{
+    return pirq >= PIRQ_MSI_FIRST && pirq < PIRQ_MSI_FIRST + PIRQ_MSI_COUNT;
+}
+
 #endif

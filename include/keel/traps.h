@@ -21,6 +21,8 @@ enum {
 
 #define VEC_IRQ_BASE        0x30    /* GSI n -> VEC_IRQ_BASE + n (n < 64) */
 #define VEC_IRQ_LAST        0x6f
+#define VEC_MSI_BASE        0x70    /* dom0's MSI pirqs (hv/pirq_msi.c) */
+#define VEC_MSI_LAST        0xdf
 #define VEC_CALL_FUNCTION   0xec    /* cross-CPU call IPI */
 #define VEC_STOP_CPU        0xed    /* panic: stop other CPUs */
 #define VEC_APIC_ERROR      0xee
