@@ -5,7 +5,8 @@
 # 1 GiB (dom0_mem=512M on both: what xen-ref gives dom0), Debian's generic
 # kernel (console=hvc0) and the initramfs of tools/mkinitramfs.sh, on Keel
 # (direct -kernel boot) and on Xen 4.17 (../shared/tools/xen-ref, same
-# kernel and initramfs), RUNS boots each (default 5), one at a time. Prints
+# kernel and initramfs), RUNS boots each (default 5), one at a time, the
+# hypervisors taking turns. Prints
 # each run, then markdown table rows with the medians (and Keel/Xen).
 # keel-domu: the cloud kernel as a domU on Keel (1 vCPU, 512 MiB, beside the
 # PV test kernel console as dom0; the Keel option that starts it is the
@@ -84,14 +85,18 @@ one_run() {
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR) print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
 secs() { printf '%d.%02d s' $(($1 / 1000)) $((($1 % 1000) / 10)); }
 
-declare -A cell med
+# Rounds interleave the hypervisors (keel, xen, keel-domu, keel, ...), so
+# that a change in host load over the minutes of a run weighs on each alike.
+declare -A cell med times
 for hv in "${hvs[@]}"; do
-    [ "$hv" = xen ] && [ ! -x "$XEN_REF" ] && { cell[$hv]="no xen-ref"; continue; }
-    times=()
-    for ((i = 1; i <= RUNS; i++)); do
+    [ "$hv" = xen ] && [ ! -x "$XEN_REF" ] && cell[$hv]="no xen-ref"
+done
+for ((i = 1; i <= RUNS; i++)); do
+    for hv in "${hvs[@]}"; do
+        [ -n "${cell[$hv]:-}" ] && continue
         if ms=$(one_run "$hv" "$i"); then
             echo "$hv run $i: $(secs "$ms")"
-            times+=("$ms")
+            times[$hv]="${times[$hv]:-} $ms"
         else
             # the first sign of a crash or a refused option, else the last line
             last=$(tr -d '\r' <"$OUT/$hv.$i" 2>/dev/null | grep -a -m1 -E 'crashed|Kernel panic|PANIC|cmdline: bad value|unknown option' ||
@@ -99,11 +104,12 @@ for hv in "${hvs[@]}"; do
             last=$(cut -c1-120 <<<"$last")
             echo "$hv run $i: did not reach /init: $last"
             cell[$hv]="did not boot (\`$last\`)"
-            break
         fi
     done
+done
+for hv in "${hvs[@]}"; do
     if [ -z "${cell[$hv]:-}" ]; then
-        med[$hv]=$(printf '%s\n' "${times[@]}" | median)
+        med[$hv]=$(printf '%s\n' ${times[$hv]} | median)
         cell[$hv]=$(secs "${med[$hv]}")
     fi
 done
