@@ -1,10 +1,16 @@
 /* Memory and string functions for the freestanding hypervisor. */
 #include <keel/string.h>
 
+/* Whole quadwords first, then the tail: as fast as `rep movsb` on CPUs
+ * with fast strings, and 8x fewer iterations where string instructions
+ * run one iteration at a time (QEMU's TCG: building a domain copies and
+ * clears hundreds of MiB). */
 void *memcpy(void *dst, const void *src, size_t n)
 {
     void *ret = dst;
-    __asm__ __volatile__("rep movsb" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
+    size_t q = n / 8, b = n % 8;
+    __asm__ __volatile__("rep movsq" : "+D"(dst), "+S"(src), "+c"(q) : : "memory");
+    __asm__ __volatile__("rep movsb" : "+D"(dst), "+S"(src), "+c"(b) : : "memory");
     return ret;
 }
 
@@ -23,7 +29,10 @@ void *memmove(void *dst, const void *src, size_t n)
 void *memset(void *dst, int c, size_t n)
 {
     void *ret = dst;
-    __asm__ __volatile__("rep stosb" : "+D"(dst), "+c"(n) : "a"(c) : "memory");
+    uint64_t pattern = 0x0101010101010101UL * (uint8_t)c;
+    size_t q = n / 8, b = n % 8;
+    __asm__ __volatile__("rep stosq" : "+D"(dst), "+c"(q) : "a"(pattern) : "memory");
+    __asm__ __volatile__("rep stosb" : "+D"(dst), "+c"(b) : "a"(pattern) : "memory");
     return ret;
 }
 
