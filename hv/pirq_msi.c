@@ -154,10 +154,12 @@ int pirq_msi_unmap(struct domain *d, uint32_t pirq)
 {
     uint64_t f = msi_lock_irqsave();
     struct pirq_msi *s = owned(d, pirq);
-    if (s)
+    /* Only reserved: not mapped, -EINVAL as Xen (it stays reserved). */
+    bool ok = s && s->mapped;
+    if (ok)
         release(s);
     spin_unlock_irqrestore(&msi_lock, f);
-    return s ? 0 : -EINVAL;
+    return ok ? 0 : -EINVAL;
 }
 
 bool pirq_msi_mapped(struct domain *d, uint32_t pirq)

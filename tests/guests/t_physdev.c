@@ -11,6 +11,7 @@
 GUEST_TEST("physdev");
 
 #define EPERM 1
+#define ENODEV 19
 #define EEXIST 17
 #define EINVAL 22
 
@@ -55,6 +56,49 @@ static long eoi(uint32_t pirq)
     return physdev(PHYSDEVOP_eoi, &e);
 }
 
+static long map_msi(int type, int index, int bus, int devfn, int entry, uint64_t table,
+                    int *pirq)
+{
+    struct physdev_map_pirq m = { .domid = DOMID_SELF, .type = type, .index = index,
+                                  .pirq = -1, .bus = bus, .devfn = devfn, .entry_nr = entry,
+                                  .table_base = table };
+    long rc = physdev(PHYSDEVOP_map_pirq, &m);
+    *pirq = m.pirq;
+    return rc;
+}
+
+/* MSI requests that must fail the same way on Keel and Xen 4.17 (its
+ * physdev.c / irq.c / msi.c): no such function, a foreign IRQ as index,
+ * MULTI_MSI with a table, unknown types; a pirq from get_free_pirq is not
+ * mapped (unmap and bind refuse it). The test rig has no MSI device. */
+static void msi_errors(void)
+{
+    int pirq;
+    /* 00:1f.7 and ff:1f.7 do not exist on the rig's i440fx. */
+    check_eq("map MSI, no such function", map_msi(MAP_PIRQ_TYPE_MSI, -1, 0, 0xff, 0, 0, &pirq),
+             -ENODEV);
+    check_eq("map MSI-X, no such function",
+             map_msi(MAP_PIRQ_TYPE_MSI_SEG, -1, 0xff, 0xff, 3, 0xfebf0000UL, &pirq), -ENODEV);
+    check_eq("map MSI-X, huge entry, no such function",
+             map_msi(MAP_PIRQ_TYPE_MSI_SEG, -1, 0, 0xff, 0x7fffffff, 0xfebf0000UL, &pirq), -ENODEV);
+    check_eq("map MSI with a GSI's IRQ as index",
+             map_msi(MAP_PIRQ_TYPE_MSI, 5, 0, 0, 0, 0, &pirq), -EINVAL);
+    check_eq("map MULTI_MSI with a table", map_msi(MAP_PIRQ_TYPE_MULTI_MSI, -1, 0, 0, 1,
+                                                   0x1000, &pirq), -EINVAL);
+    check_eq("map_pirq type 7", map_msi(7, -1, 0, 0, 0, 0, &pirq), -EINVAL);
+
+    struct physdev_get_free_pirq g = { .type = MAP_PIRQ_TYPE_MSI };
+    check_eq("get_free_pirq MSI", physdev(PHYSDEVOP_get_free_pirq, &g), 0);
+    check(g.pirq >= 16, "free MSI pirq %u among the GSIs' pirqs", g.pirq);
+    uint32_t port = 0;
+    check_eq("bind_pirq of a reserved pirq", bind_pirq(g.pirq, &port), -EPERM);
+    struct physdev_unmap_pirq u = { .domid = DOMID_SELF, .pirq = (int)g.pirq };
+    check_eq("unmap_pirq of a reserved pirq", physdev(PHYSDEVOP_unmap_pirq, &u), -EINVAL);
+    struct physdev_irq_status_query q = { .irq = g.pirq };
+    check_eq("irq_status_query of a reserved pirq", physdev(PHYSDEVOP_irq_status_query, &q), 0);
+    check_eq("its flags", q.flags, 0);
+}
+
 static void as_domu(void)
 {
     int pirq = -1;
@@ -93,6 +137,7 @@ void test_main(void)
 
     check_eq("map_pirq GSI 9999", map_gsi(DOMID_SELF, 9999, -1, &pirq), -EINVAL);    /* Xen: -EINVAL */
     check_eq("map_pirq GSI -1", map_gsi(DOMID_SELF, -1, -1, &pirq), -EINVAL);
+    msi_errors();
     if (keel) {
         /* Keel keeps its UART's GSI (COM1: 4) and GSI 0; another pirq
          * number than the GSI, and other domains, are not served. */
