@@ -4,7 +4,9 @@
  * the CPU back within about one slice of the other each time it wakes:
  * on average at most 12 ms late, never more than 60 ms (TCG time is host
  * time: a busy host stretches single waits). The clock is its own
- * system time (ref 6.3); its runstate shows it blocked (ref 5.15). */
+ * system time (ref 6.3); its runstate shows it blocked (ref 5.15).
+ * Virtual time (QEMU -icount), so that host load cannot delay a wake-up.
+ * guest-run: qemu=-icount+shift=1 */
 #include "sched_common.h"
 
 GUEST_TEST("sched_sleeper");
