@@ -52,7 +52,7 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     os.makedirs(a.log, exist_ok=True)
     smp = max(2, a.vcpus)
-    tag = "domu %s %d vCPUs" % (a.hv, a.vcpus)
+    tag = "domu %s %d vCPUs %d MiB" % (a.hv, a.vcpus, a.mem)
     r = checks.Report(tag, planned=8)
 
     script = os.path.join(a.log, "domu-%s.sh" % a.end)
@@ -60,7 +60,7 @@ def main():
         body = f.read()
     with open(script, "w") as f:
         f.write(body.replace("@END@", a.end).replace("@LOOPS@", str(CPU_LOOPS)))
-    log = os.path.join(a.log, "domu-%s-%d-%s.log" % (a.hv, a.vcpus, a.end))
+    log = os.path.join(a.log, "domu-%s-%d-%dm-%s.log" % (a.hv, a.vcpus, a.mem, a.end))
     if a.hv == "xen":
         initrd = checks.tool("mkinitramfs.sh", "generic", "--autorun", script)
         mods, prefix, opts = [(checks.kernel("generic"), "console=hvc0"), (initrd, "")], "", ""

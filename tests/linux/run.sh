@@ -7,6 +7,7 @@
 #   dom0-1cpu  the same on 1 CPU
 #   domu-N     the cloud kernel as a domU with N vCPUs (1, 2, 4), beside a PV
 #              test kernel as dom0; it checks itself and powers off
+#              (domu-256m: 1 vCPU with 256 MiB; domu-2g: 2 vCPUs with 2 GiB)
 #              (tests/linux/domu.py); domu-N-reboot: it reboots instead. On Xen
 #              (no toolstack in xen-ref) the same checks run in the generic
 #              kernel as dom0: the reference for what they expect.
@@ -42,6 +43,8 @@ for s in "${sets[@]}"; do
     case $s in
         dom0)      cmd=(tests/linux/dom0.py --hv "$hv" --smp 2) ;;
         dom0-1cpu) cmd=(tests/linux/dom0.py --hv "$hv" --smp 1) ;;
+        domu-256m) cmd=(tests/linux/domu.py --hv "$hv" --vcpus 1 --mem 256) ;;
+        domu-2g)   cmd=(tests/linux/domu.py --hv "$hv" --vcpus 2 --mem 2048) ;;
         domu-[0-9]-reboot) cmd=(tests/linux/domu.py --hv "$hv" --vcpus "${s:5:1}" --end reboot) ;;
         domu-[0-9]) cmd=(tests/linux/domu.py --hv "$hv" --vcpus "${s#domu-}") ;;
         *) echo "FAIL $s: no such set"; pass_fail 0 1; continue ;;
