@@ -29,17 +29,22 @@ static void singleshot_fired(struct timer *t, void *data)
  * one overdue tick when it next runs, not a burst, and an idle guest is
  * not woken 100 times a second. Ticks stay on the period's grid (no
  * drift) unless a whole period was missed.
- * Under v->periodic_lock: true when a tick is due now; arms the next. */
-static bool periodic_work_locked(struct vcpu *v, uint64_t now)
+ * Under v->periodic_lock: true when a tick is due now; *next is when the
+ * timer must fire next. The caller arms it after dropping the lock: the
+ * timer may be another CPU's, and timer_set then waits for that CPU to take
+ * a call, which it never does while its periodic_fired spins on this lock
+ * with interrupts off (a deadlock seen with a yielding dom0 beside two
+ * Linux domUs, tests/linux/multi.py domu-pair). A late arm is harmless: a
+ * tick that fires early finds nothing due and re-arms. */
+static bool periodic_work_locked(struct vcpu *v, uint64_t now, uint64_t *next)
 {
     uint64_t period = v->timer_period_ns;
-    uint64_t next = v->periodic_last_ns + period;
-    bool due = now >= next;
+    *next = v->periodic_last_ns + period;
+    bool due = now >= *next;
     if (due) {
-        v->periodic_last_ns = now - next < period ? next : now;
-        next = v->periodic_last_ns + period;
+        v->periodic_last_ns = now - *next < period ? *next : now;
+        *next = v->periodic_last_ns + period;
     }
-    timer_set(&v->periodic_timer, next);
     return due;
 }
 
@@ -47,15 +52,18 @@ static void periodic_fired(struct timer *t, void *data)
 {
     struct vcpu *v = data;
     bool due = false;
+    uint64_t next = 0;
     (void)t;
     uint64_t f = spin_lock_irqsave(&v->periodic_lock);
     if (v->timer_period_ns) {
         if (v->periodic_on_cpu)
-            due = periodic_work_locked(v, now_ns());
+            due = periodic_work_locked(v, now_ns(), &next);
         else
             v->periodic_parked = true;          /* resumes at switch-in */
     }
     spin_unlock_irqrestore(&v->periodic_lock, f);
+    if (next)
+        timer_set(&v->periodic_timer, next);
     if (due)
         evtchn_send_virq(v, VIRQ_TIMER);
 }
@@ -63,13 +71,16 @@ static void periodic_fired(struct timer *t, void *data)
 void vcpu_periodic_switch_in(struct vcpu *v)
 {
     bool due = false;
+    uint64_t next = 0;
     spin_lock(&v->periodic_lock);
     v->periodic_on_cpu = true;
     if (v->periodic_parked && v->timer_period_ns) {
         v->periodic_parked = false;
-        due = periodic_work_locked(v, now_ns());
+        due = periodic_work_locked(v, now_ns(), &next);
     }
     spin_unlock(&v->periodic_lock);
+    if (next)                                   /* outside the lock: see periodic_work_locked */
+        timer_set(&v->periodic_timer, next);
     if (due)
         evtchn_send_virq(v, VIRQ_TIMER);
 }
@@ -105,18 +116,21 @@ void vcpu_timers_init(struct vcpu *v)
 
 static void set_periodic(struct vcpu *t, uint64_t period)
 {
+    uint64_t next = 0;
     timers_ready(t);
     uint64_t f = spin_lock_irqsave(&t->periodic_lock);
     t->timer_period_ns = period;
     t->periodic_last_ns = now_ns();
     t->periodic_parked = false;
     if (!period)
-        timer_stop(&t->periodic_timer);
+        timer_stop(&t->periodic_timer);         /* (takes no call: safe under the lock) */
     else if (t->periodic_on_cpu)
-        timer_set(&t->periodic_timer, t->periodic_last_ns + period);
+        next = t->periodic_last_ns + period;
     else
         t->periodic_parked = true;              /* not running: starts when it runs */
     spin_unlock_irqrestore(&t->periodic_lock, f);
+    if (next)                                   /* outside the lock: see periodic_work_locked */
+        timer_set(&t->periodic_timer, next);
 }
 
 static void stop_here(void *arg)
