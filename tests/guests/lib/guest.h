@@ -19,6 +19,9 @@
 #define GUEST_TEST(name) const char guest_test_name[] = name
 extern const char guest_test_name[];
 void test_main(void);
+/* Optional: called first, before the library installs its trap table or
+ * maps shared_info (only the console works); t_early_fault.c faults there. */
+void guest_early(struct start_info *si) __attribute__((weak));
 
 /* ---- state from start of day ---- */
 struct entry_regs {              /* layout fixed by head.S */

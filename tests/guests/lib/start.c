@@ -14,6 +14,8 @@ void guest_start(struct start_info *si);
 void guest_start(struct start_info *si)
 {
     start_info = si;
+    if (guest_early)
+        guest_early(si);
     traps_init();
 
     long rc = HYPERVISOR_update_va_mapping((uint64_t)shared_info_page,
