@@ -3,6 +3,7 @@
 # is output only), run by the initramfs's /init (tools/mkinitramfs.sh
 # --autorun); tests/linux/domu.py fills in @END@ and @LOOPS@ and reads the
 # "domu-check: KEY VALUE" lines.
+echo "domu-check: cmdline $(cat /proc/cmdline)"
 echo "domu-check: nproc $(nproc)"
 echo "domu-check: hypervisor $(cat /sys/hypervisor/type 2>/dev/null)"
 read -r u _ < /proc/uptime; echo "domu-check: sleep-start $u"

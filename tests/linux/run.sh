@@ -11,6 +11,15 @@
 #              (tests/linux/domu.py); domu-N-reboot: it reboots instead. On Xen
 #              (no toolstack in xen-ref) the same checks run in the generic
 #              kernel as dom0: the reference for what they expect.
+#   domu-pair  two cloud-kernel domUs (1 and 2 vCPUs) and a PV test kernel as
+#              dom0 at once (tests/linux/multi.py): each completes its work,
+#              consoles apart, all memory returned
+#   domu-crash a Linux domU beside two test kernels that fault early and a
+#              dom0 test kernel: the faulting ones crashed with a reason and
+#              their memory returned while Linux completes its checks
+#   dom0-domu  the generic kernel as dom0 and a cloud-kernel domU together
+#   (the last three are Keel only: they start domUs with Keel's domu=, and
+#   xen-ref has no toolstack to start domUs, so --hv xen refuses them)
 # Prints "PASS ..."/"FAIL ..." lines, then "NAME: N passed, M failed"
 # (NAME: linux on Keel, linux-xen on Xen). Logs: build/test-logs/linux/.
 # Environment: KEEL_LINUX_OPTS extra Keel options; KEEL_DOMU_OPTS the Keel
@@ -24,13 +33,24 @@ while [ $# -gt 0 ]; do
     case $1 in
         --hv) hv=$2; shift 2 ;;
         --name) name=$2; shift 2 ;;
-        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
         *) break ;;
     esac
 done
 [ -n "$name" ] || { [ "$hv" = keel ] && name=linux || name=linux-$hv; }
 sets=("$@")
 [ ${#sets[@]} -gt 0 ] || sets=(dom0)
+if [ "$hv" != keel ]; then
+    for s in "${sets[@]}"; do
+        case $s in domu-pair|domu-crash|dom0-domu)
+            echo "run.sh: set $s starts domUs with Keel's domu= option; xen-ref has no toolstack" \
+                 "to start domUs, so it cannot run with --hv $hv: refused (run it on Keel)" >&2
+            echo "FAIL $s: not runnable on $hv (refused)"
+            echo "$name: 0 passed, 1 failed"
+            exit 2 ;;
+        esac
+    done
+fi
 
 if [ "$hv" = keel ]; then
     make -s all guests >/dev/null || { echo "$name: 0 passed, 1 failed (make failed)"; exit 1; }
@@ -47,6 +67,7 @@ for s in "${sets[@]}"; do
         domu-2g)   cmd=(tests/linux/domu.py --hv "$hv" --vcpus 2 --mem 2048) ;;
         domu-[0-9]-reboot) cmd=(tests/linux/domu.py --hv "$hv" --vcpus "${s:5:1}" --end reboot) ;;
         domu-[0-9]) cmd=(tests/linux/domu.py --hv "$hv" --vcpus "${s#domu-}") ;;
+        domu-pair|domu-crash|dom0-domu) cmd=(tests/linux/multi.py "$s") ;;
         *) echo "FAIL $s: no such set"; pass_fail 0 1; continue ;;
     esac
     "${cmd[@]}" 2>&1 | tee "$out"
