@@ -137,18 +137,15 @@ int pirq_setup_gsi(struct domain *d, int gsi, bool level, bool active_low)
     return rc;
 }
 
+/* As Xen 4.17 (xen/arch/x86/physdev.c): every pirq in range says
+ * needs_eoi, edge and MSI ones too, for a PV guest that does not use the
+ * pirq_eoi_map; Keel's EOI of an edge or MSI pirq does nothing. */
 int pirq_status(struct domain *d, uint32_t pirq, uint32_t *flags)
 {
-    if (pirq_is_msi(pirq)) {
-        *flags = 0;                     /* edge: no EOI wanted */
-        return 0;
-    }
-    if (pirq >= PIRQ_MAX_GSIS)
+    (void)d;
+    if (!pirq_is_msi(pirq) && pirq >= PIRQ_MAX_GSIS)
         return -EINVAL;
-    uint64_t f = pirq_lock_irqsave();
-    struct pirq_gsi *g = mapped(d, pirq);
-    *flags = g && g->level ? XENIRQSTAT_needs_eoi : 0;
-    spin_unlock_irqrestore(&pirq_lock, f);
+    *flags = XENIRQSTAT_needs_eoi;
     return 0;
 }
 
