@@ -57,10 +57,13 @@ $modlines    boot
 EOF
 }
 
-stage=
+stage= mklog=
 main() {
     stage=$(mktemp -d "${TMPDIR:-/tmp}/keel-iso.XXXXXX") || exit 1
-    trap 'rm -rf "$stage"' EXIT
+    # The log lives outside the tree being packed: xorriso refuses a file
+    # that grows while it reads it (its own log did, now and then).
+    mklog=$(mktemp "${TMPDIR:-/tmp}/keel-iso-log.XXXXXX") || exit 1
+    trap 'rm -rf "$stage" "$mklog"' EXIT
     mkdir -p "$stage/boot/grub" "$(dirname "$out")"
     cp "$elf" "$stage/boot/keel.elf"
     for i in "${!mods[@]}"; do cp "${mods[$i]}" "$stage/boot/mod$i"; done
@@ -76,8 +79,8 @@ main() {
     # --compress=no is the default; say it, since xz costs time under emulation.
     if ! grub-mkrescue --compress=no --fonts= --locales= --themes= \
             --install-modules="$(tr -s ' \n' '  ' <<<"$MODULES")" \
-            -o "$out" "$stage" >"$stage/mkrescue.log" 2>&1; then
-        cat "$stage/mkrescue.log" >&2
+            -o "$out" "$stage" >"$mklog" 2>&1; then
+        cat "$mklog" >&2
         echo "$0: grub-mkrescue failed" >&2
         exit 1
     fi
