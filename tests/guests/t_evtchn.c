@@ -9,7 +9,10 @@
  * hostile arguments with Xen 4.17's errors, including a close in the middle
  * of a send storm from the other vCPU. Every error value was checked on
  * xen-ref.
- * guest-run: smp=2 vcpus=2 */
+ * Virtual time (QEMU -icount: one TCG thread for both CPUs), so that host
+ * load cannot stretch the IPI round trips past the test's time limit (it
+ * did, with other QEMUs on the two cores).
+ * guest-run: smp=2 vcpus=2 qemu=-icount+shift=1 */
 #include "guest.h"
 
 GUEST_TEST("evtchn");
