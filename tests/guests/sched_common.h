@@ -30,10 +30,10 @@ static inline uint64_t rdtsc(void)
     return ((uint64_t)hi << 32) | lo;
 }
 
-/* System time (ns) from vCPU 0's vcpu_time_info. */
-static inline uint64_t pvclock_ns(void)
+/* System time (ns) from vCPU `id`'s vcpu_time_info. */
+static inline uint64_t pvclock_of(unsigned id)
 {
-    volatile struct vcpu_time_info *t = &VCPU0->time;
+    volatile struct vcpu_time_info *t = &shared_info->vcpu_info[id].time;
     uint32_t ver;
     uint64_t ns;
     do {
@@ -46,6 +46,31 @@ static inline uint64_t pvclock_ns(void)
         __asm__ __volatile__("" ::: "memory");
     } while ((ver & 1) || ver != t->version);
     return ns;
+}
+
+static inline uint64_t pvclock_ns(void)
+{
+    return pvclock_of(0);
+}
+
+/* Starts vCPU `id` in kernel mode at entry() on the given stack, with its
+ * id in rbx (VCPUOP_initialise + up, ref 5.15); ctx is scratch. */
+static inline void start_vcpu(struct vcpu_guest_context *ctx, unsigned id, void (*entry)(void),
+                              void *stack_top)
+{
+    memset(ctx, 0, sizeof(*ctx));
+    ctx->flags = VGCF_IN_KERNEL;
+    ctx->user_regs.rip = (uint64_t)entry;
+    ctx->user_regs.rsp = (uint64_t)stack_top;
+    ctx->user_regs.rbx = id;
+    ctx->user_regs.cs = FLAT_KERNEL_CS;
+    ctx->user_regs.ss = FLAT_KERNEL_SS;
+    ctx->user_regs.rflags = 0x200;
+    ctx->kernel_ss = FLAT_KERNEL_SS;
+    ctx->kernel_sp = ctx->user_regs.rsp;
+    ctx->ctrlreg[3] = l4_mfn() << 12;
+    check_eq("initialise", HYPERVISOR_vcpu_op(VCPUOP_initialise, id, ctx), 0);
+    check_eq("up", HYPERVISOR_vcpu_op(VCPUOP_up, id, NULL), 0);
 }
 
 /* The value of `key=` in the command line, or `def`. */

@@ -21,17 +21,6 @@ static long map_at_s0(uint64_t mfn, uint64_t flags)
     return HYPERVISOR_update_va_mapping(s0, (mfn << 12) | flags, UVMF_INVLPG);
 }
 
-static bool on_keel(void)
-{
-    char extra[16] = { 0 };
-    if (HYPERVISOR_xen_version(XENVER_extraversion, extra))
-        return false;
-    for (unsigned i = 0; i + 4 <= sizeof(extra); i++)
-        if (extra[i] == 'k' && extra[i + 1] == 'e' && extra[i + 2] == 'e' && extra[i + 3] == 'l')
-            return true;
-    return false;
-}
-
 void test_main(void)
 {
     s0 = (uint64_t)scratch;

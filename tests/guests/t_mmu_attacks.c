@@ -137,21 +137,9 @@ static void bad_tables(uint64_t m2p_l3)
     pin_bad_table(4, 256, 0x1234067, 0, "L4 with junk in slot 256");
 }
 
-/* The hypervisor's L4 slots and the M2P. */
-/* The one deliberate difference from Xen: Xen accepts a read-only "linear"
+/* The hypervisor's L4 slots and the M2P. The one deliberate difference from Xen: Xen accepts a read-only "linear"
  * L4 entry (an L4 pointing at an L4); Keel refuses every same-level page
  * table reference (include/keel/pv_mm.h), so it answers -EINVAL. */
-static bool on_keel(void)
-{
-    char extra[16] = { 0 };
-    if (HYPERVISOR_xen_version(XENVER_extraversion, extra))
-        return false;
-    for (unsigned i = 0; i + 4 <= sizeof(extra); i++)
-        if (extra[i] == 'k' && extra[i + 1] == 'e' && extra[i + 2] == 'e' && extra[i + 3] == 'l')
-            return true;
-    return false;
-}
-
 static void hypervisor_area(uint64_t m2p_l3, uint64_t m2p_frame)
 {
     uint64_t l4 = l4_mfn() << 12;

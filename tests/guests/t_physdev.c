@@ -21,17 +21,6 @@ GUEST_TEST("physdev");
 static long physdev(int cmd, void *arg) { return HYPERVISOR_physdev_op(cmd, arg); }
 static long evtchn(int cmd, void *arg) { return HYPERVISOR_event_channel_op(cmd, arg); }
 
-static bool on_keel(void)
-{
-    char extra[16] = { 0 };
-    if (HYPERVISOR_xen_version(XENVER_extraversion, extra))
-        return false;
-    for (unsigned i = 0; i + 4 <= sizeof(extra); i++)
-        if (extra[i] == 'k' && extra[i + 1] == 'e' && extra[i + 2] == 'e' && extra[i + 3] == 'l')
-            return true;
-    return false;
-}
-
 static long map_gsi(uint16_t domid, int gsi, int want_pirq, int *pirq)
 {
     struct physdev_map_pirq m = { .domid = domid, .type = MAP_PIRQ_TYPE_GSI, .index = gsi,

@@ -52,19 +52,7 @@ static void secondary(void)
 
 static void bring_up(unsigned id)
 {
-    memset(&ctx, 0, sizeof(ctx));
-    ctx.flags = VGCF_IN_KERNEL;
-    ctx.user_regs.rip = (uint64_t)secondary;
-    ctx.user_regs.rsp = (uint64_t)(stacks[id] + sizeof(stacks[id]));
-    ctx.user_regs.rbx = id;
-    ctx.user_regs.cs = FLAT_KERNEL_CS;
-    ctx.user_regs.ss = FLAT_KERNEL_SS;
-    ctx.user_regs.rflags = 0x200;
-    ctx.kernel_ss = FLAT_KERNEL_SS;
-    ctx.kernel_sp = ctx.user_regs.rsp;
-    ctx.ctrlreg[3] = l4_mfn() << 12;
-    check_eq("initialise", HYPERVISOR_vcpu_op(VCPUOP_initialise, id, &ctx), 0);
-    check_eq("up", HYPERVISOR_vcpu_op(VCPUOP_up, id, NULL), 0);
+    start_vcpu(&ctx, id, secondary, stacks[id] + sizeof(stacks[id]));
 }
 
 void test_main(void)

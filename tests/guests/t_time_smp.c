@@ -27,29 +27,12 @@ static volatile uint64_t reads[NR], own_back[NR], cross_back[NR];
 static volatile uint64_t worst_own[NR], worst_cross[NR];
 static volatile uint32_t finished;
 
-static uint64_t clock_of(unsigned id)
-{
-    volatile struct vcpu_time_info *t = &shared_info->vcpu_info[id].time;
-    uint32_t ver;
-    uint64_t ns;
-    do {
-        ver = t->version;
-        __asm__ __volatile__("" ::: "memory");
-        uint64_t d = rdtsc() - t->tsc_timestamp;
-        int8_t shift = t->tsc_shift;
-        d = shift >= 0 ? d << shift : d >> -shift;
-        ns = t->system_time + (uint64_t)(((unsigned __int128)d * t->tsc_to_system_mul) >> 32);
-        __asm__ __volatile__("" ::: "memory");
-    } while ((ver & 1) || ver != t->version);
-    return ns;
-}
-
 static void work(unsigned id)
 {
-    uint64_t prev = clock_of(id), end = prev + RUN_NS;
+    uint64_t prev = pvclock_of(id), end = prev + RUN_NS;
     for (;;) {
         uint64_t seen = __atomic_load_n(&latest, __ATOMIC_SEQ_CST);
-        uint64_t now = clock_of(id);
+        uint64_t now = pvclock_of(id);
         reads[id]++;
         if (now < prev) {
             own_back[id]++;
@@ -84,19 +67,7 @@ static void secondary(void)
 
 static void bring_up(unsigned id)
 {
-    memset(&ctx, 0, sizeof(ctx));
-    ctx.flags = VGCF_IN_KERNEL;
-    ctx.user_regs.rip = (uint64_t)secondary;
-    ctx.user_regs.rsp = (uint64_t)(stacks[id] + sizeof(stacks[id]));
-    ctx.user_regs.rbx = id;
-    ctx.user_regs.cs = FLAT_KERNEL_CS;
-    ctx.user_regs.ss = FLAT_KERNEL_SS;
-    ctx.user_regs.rflags = 0x200;
-    ctx.kernel_ss = FLAT_KERNEL_SS;
-    ctx.kernel_sp = ctx.user_regs.rsp;
-    ctx.ctrlreg[3] = l4_mfn() << 12;
-    check_eq("initialise", HYPERVISOR_vcpu_op(VCPUOP_initialise, id, &ctx), 0);
-    check_eq("up", HYPERVISOR_vcpu_op(VCPUOP_up, id, NULL), 0);
+    start_vcpu(&ctx, id, secondary, stacks[id] + sizeof(stacks[id]));
 }
 
 void test_main(void)

@@ -81,6 +81,24 @@ static void singleshots(void)
     check_eq("stop_singleshot_timer", HYPERVISOR_vcpu_op(VCPUOP_stop_singleshot_timer, 0, NULL), 0);
 }
 
+/* Spins with events unmasked for span_ns of system time (the library's
+ * callback takes each event); returns the events seen per second and
+ * prints them with `what`. */
+static uint64_t events_per_second(uint64_t span_ns, const char *what)
+{
+    unsigned start_events = events_seen;
+    uint64_t start = system_time_ns(), end = start + span_ns;
+    VCPU0->evtchn_upcall_mask = 0;
+    while (system_time_ns() < end)
+        ;
+    VCPU0->evtchn_upcall_mask = 1;
+    uint64_t span = system_time_ns() - start;
+    unsigned n = events_seen - start_events;
+    uint64_t per_s = (uint64_t)n * 1000000000UL / span;
+    printk("timer: %s: %u events in %lu ns of system time (%lu per s)\n", what, n, span, per_s);
+    return per_s;
+}
+
 static void periodic(void)
 {
     struct vcpu_set_periodic_timer p = { .period_ns = 500000 };
@@ -90,16 +108,7 @@ static void periodic(void)
     /* Xen ticks a periodic timer only while its vCPU runs or waits to
      * run (never for a blocked vCPU), so count while spinning, events
      * unmasked: the library's callback takes each one. */
-    unsigned start_events = events_seen;
-    uint64_t start = system_time_ns(), end = start + 1000000000UL;
-    VCPU0->evtchn_upcall_mask = 0;
-    while (system_time_ns() < end)
-        ;
-    VCPU0->evtchn_upcall_mask = 1;
-    uint64_t span = system_time_ns() - start;
-    unsigned n = events_seen - start_events;
-    uint64_t per_s = (uint64_t)n * 1000000000UL / span;
-    printk("timer: %u periodic events in %lu ns of system time (%lu per s)\n", n, span, per_s);
+    uint64_t per_s = events_per_second(1000000000UL, "100 Hz periodic timer");
     check(per_s >= 98 && per_s <= 102, "100 Hz timer gave %lu events per second", per_s);
     check_eq("stop_periodic_timer", HYPERVISOR_vcpu_op(VCPUOP_stop_periodic_timer, 0, NULL), 0);
 
@@ -122,16 +131,7 @@ static void periodic(void)
  * 100 ± 4 ticks per second while it runs, none while it is blocked. */
 static void default_tick(void)
 {
-    unsigned start_events = events_seen;
-    uint64_t start = system_time_ns(), end = start + 500000000UL;
-    VCPU0->evtchn_upcall_mask = 0;
-    while (system_time_ns() < end)
-        ;
-    VCPU0->evtchn_upcall_mask = 1;
-    uint64_t span = system_time_ns() - start;
-    unsigned n = events_seen - start_events;
-    uint64_t per_s = (uint64_t)n * 1000000000UL / span;
-    printk("timer: default periodic timer: %u events in %lu ns (%lu per s)\n", n, span, per_s);
+    uint64_t per_s = events_per_second(500000000UL, "default periodic timer");
     check(per_s >= 96 && per_s <= 104, "default timer gave %lu events per second", per_s);
     uint64_t wake = system_time_ns() + 50000000;        /* 50 ms: five ticks */
     check_eq("set_timer_op", HYPERVISOR_set_timer_op(wake), 0);

@@ -22,6 +22,8 @@ void test_main(void);
 /* Optional: called first, before the library installs its trap table or
  * maps shared_info (only the console works); t_early_fault.c faults there. */
 void guest_early(struct start_info *si) __attribute__((weak));
+/* True on Keel (its XENVER_extraversion says so), false on Xen (lib/hypervisor.c). */
+bool on_keel(void);
 
 /* ---- state from start of day ---- */
 struct entry_regs {              /* layout fixed by head.S */
