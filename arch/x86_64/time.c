@@ -32,18 +32,17 @@ uint64_t tsc_to_system_time(uint64_t tsc)
     return tsc_to_ns(tsc - tsc_boot);
 }
 
-/* mul < 2^32 with the rate shifted into [1 GHz, 2 GHz): then
- * mul = 2^32 * 1e9 / rate lies in (2^31, 2^32]. */
+/* mul < 2^32: a rate under 1 GHz is shifted left until it reaches 1 GHz;
+ * a faster TSC keeps shift 0 (mul = 2^32 * 1e9 / rate < 2^32). Never a
+ * right shift: it drops a TSC tick from every delta before scaling, and
+ * readings through two vCPUs' time stamps could then differ by 2 ns
+ * (time_smp saw it); with shift >= 0 they differ by at most 1 ns. */
 static void time_scale_compute(uint64_t hz, struct time_scale *ts)
 {
     int s = 0;
     while (hz < 1000000000UL && s < 31) {
         hz <<= 1;
         s++;
-    }
-    while (hz >= 2000000000UL && s > -31) {
-        hz >>= 1;
-        s--;
     }
     uint64_t mul = (1000000000UL << 32) / hz;
     ts->mul = mul > UINT32_MAX ? UINT32_MAX : (uint32_t)mul;
