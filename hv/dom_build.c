@@ -283,10 +283,9 @@ int pv_build_domain(const struct pv_build_req *r, struct domain **out)
         /* The bootstrap L4 is pinned and is vCPU 0's base: both validate
          * the whole tree through the same rules as any guest update. */
         if (i == 0) {
-            struct pv_mm_ctx ctx;
-            pv_mm_ctx_init(&ctx, d);
+            struct pv_mm_ctx *ctx = &d->mm_ctx;
             mfn_t l4 = b.p2m[lay.pt.pfn];
-            rc = pv_pin(&ctx, l4, 4);
+            rc = pv_pin(ctx, l4, 4);
             if (!rc)
                 rc = pv_vcpu_set_base(v, l4, false);
             if (rc) {

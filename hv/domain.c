@@ -178,18 +178,17 @@ static int note_given_back(struct domain *d, mfn_t mfn)
  * domain_reap_given_back once unreferenced. */
 int domain_take_frame(struct domain *d, mfn_t mfn, bool defer)
 {
-    struct pv_mm_ctx ctx;
-    pv_mm_ctx_init(&ctx, d);
-    if (mfn >= ctx.nr_frames || !frames_entry_backed(mfn))
+    struct pv_mm_ctx *ctx = &d->mm_ctx;
+    if (mfn >= ctx->nr_frames || !frames_entry_backed(mfn))
         return -EINVAL;
-    if (!pv_frame_owned(&ctx, mfn))
+    if (!pv_frame_owned(ctx, mfn))
         return -ENXIO;
     if (mfn == d->shared_info_mfn)
         return -EBUSY;
     struct frame *fr = &frame_table[mfn];
     if (fr->flags & FRAME_FLAG_GIVEN_BACK)
         return defer ? DOMAIN_DEFERRED : -EINVAL;
-    if (!pv_frame_unreferenced(&ctx, mfn)) {
+    if (!pv_frame_unreferenced(ctx, mfn)) {
         if (!defer)
             return -EINVAL;
         return note_given_back(d, mfn) ? -ENOMEM : DOMAIN_DEFERRED;
@@ -226,11 +225,10 @@ void domain_free_taken(struct domain *d, const mfn_t *firsts, unsigned n, unsign
 
 void domain_reap_given_back(struct domain *d)
 {
-    struct pv_mm_ctx ctx;
     mfn_t batch[32];
     unsigned n;
 
-    pv_mm_ctx_init(&ctx, d);
+    struct pv_mm_ctx *ctx = &d->mm_ctx;
     do {
         n = 0;
         uint64_t f = domain_lock(d);
@@ -238,7 +236,7 @@ void domain_reap_given_back(struct domain *d)
             mfn_t m = d->given_back[i];
             struct frame *fr = &frame_table[m];
             bool mine = fr->owner == d->id && (fr->flags & FRAME_FLAG_GIVEN_BACK);
-            if (mine && !pv_frame_unreferenced(&ctx, m)) {
+            if (mine && !pv_frame_unreferenced(ctx, m)) {
                 i++;
                 continue;
             }

@@ -56,9 +56,8 @@ void vcpu_destroy(struct vcpu *v)
     pv_vcpu_set_base(v, 0, false);      /* drop its page-table references */
     pv_vcpu_set_base(v, 0, true);
     if (v->vcpu_info_mfn) {             /* register_vcpu_info's frame */
-        struct pv_mm_ctx ctx;
-        pv_mm_ctx_init(&ctx, v->d);
-        pv_put_type(&ctx, v->vcpu_info_mfn);
+        struct pv_mm_ctx *ctx = &v->d->mm_ctx;
+        pv_put_type(ctx, v->vcpu_info_mfn);
         v->vcpu_info_mfn = 0;
     }
     domain_unlock(v->d, f);

@@ -180,10 +180,9 @@ static long register_vcpu_info(struct vcpu *t, uint64_t arg)
         return -EINVAL;                 /* once per vCPU */
     if (t != current_vcpu() && t->online)
         return -EINVAL;                 /* only itself, or a vCPU that is down */
-    struct pv_mm_ctx ctx;
-    pv_mm_ctx_init(&ctx, t->d);
+    struct pv_mm_ctx *ctx = &t->d->mm_ctx;
     uint64_t f = domain_lock(t->d);
-    long rc = pv_frame_owned(&ctx, r.mfn) ? pv_get_type(&ctx, r.mfn, PV_TYPE_WRITABLE) : -EINVAL;
+    long rc = pv_frame_owned(ctx, r.mfn) ? pv_get_type(ctx, r.mfn, PV_TYPE_WRITABLE) : -EINVAL;
     domain_unlock(t->d, f);
     if (rc)
         return -EINVAL;                 /* not ours, or a page table / descriptor page */

@@ -121,11 +121,10 @@ void pv_mm_ctx_init(struct pv_mm_ctx *ctx, struct domain *d)
  * guest's), the core wants INVALID_MFN for none. */
 int pv_vcpu_set_base(struct vcpu *v, mfn_t new_l4, bool user)
 {
-    struct pv_mm_ctx ctx;
-    pv_mm_ctx_init(&ctx, v->d);
+    struct pv_mm_ctx *ctx = &v->d->mm_ctx;
     mfn_t *slot = user ? &v->cr3_user : &v->cr3_kernel;
     mfn_t cur = *slot ? *slot : INVALID_MFN;
-    int rc = pv_set_baseptr(&ctx, new_l4 ? new_l4 : INVALID_MFN, &cur);
+    int rc = pv_set_baseptr(ctx, new_l4 ? new_l4 : INVALID_MFN, &cur);
     if (!rc)
         *slot = cur == INVALID_MFN ? 0 : cur;
     return rc;
@@ -135,8 +134,7 @@ int pv_vcpu_set_base(struct vcpu *v, mfn_t new_l4, bool user)
  * unpinned and devalidated, every count back to zero. */
 void pv_mm_relinquish(struct domain *d)
 {
-    struct pv_mm_ctx ctx;
-    pv_mm_ctx_init(&ctx, d);
+    struct pv_mm_ctx *ctx = &d->mm_ctx;
     for (unsigned i = 0; i < d->nr_vcpus; i++) {
         struct vcpu *v = d->vcpu[i];
         if (!v)
@@ -151,7 +149,7 @@ void pv_mm_relinquish(struct domain *d)
     }
     for (unsigned i = 0; i < d->nr_extents; i++)
         r[i] = (struct pv_frame_range){ d->extents[i].mfn, 1UL << d->extents[i].order };
-    long forced = pv_relinquish_domain(&ctx, r, d->nr_extents);
+    long forced = pv_relinquish_domain(ctx, r, d->nr_extents);
     if (forced)
         log_warn("domain %u: %ld references released by force\n", d->id, forced);
     kfree(r);

@@ -76,25 +76,24 @@ long pv_set_gdt(struct vcpu *v, uint64_t list, uint64_t entries)
 long pv_set_gdt_frames(struct vcpu *v, const mfn_t *frames, uint64_t entries)
 {
     unsigned n = (unsigned)((entries + 511) / 512);
-    struct pv_mm_ctx ctx;
     long rc = 0;
 
     if (entries > FIRST_RESERVED_GDT_ENTRY)
         return -EINVAL;
-    pv_mm_ctx_init(&ctx, v->d);
+    struct pv_mm_ctx *ctx = &v->d->mm_ctx;
     uint64_t f = domain_lock(v->d);
     unsigned got;
     for (got = 0; got < n; got++) {
-        rc = pv_get_type(&ctx, frames[got], PV_TYPE_SEG_DESC);
+        rc = pv_get_type(ctx, frames[got], PV_TYPE_SEG_DESC);
         if (rc)
             break;
         pv_desc_page_fixup(mfn_to_virt(frames[got]));
     }
     if (rc) {
         while (got--)
-            pv_put_type(&ctx, frames[got]);
+            pv_put_type(ctx, frames[got]);
     } else {
-        release_gdt(v, &ctx);
+        release_gdt(v, ctx);
         for (unsigned i = 0; i < n; i++)
             v->gdt_frames[i] = frames[i];
         v->gdt_ents = (unsigned)entries;
@@ -111,22 +110,21 @@ long pv_set_gdt_frames(struct vcpu *v, const mfn_t *frames, uint64_t entries)
  * page the guest may write anyway. */
 long pv_update_descriptor(struct vcpu *v, uint64_t maddr, uint64_t desc)
 {
-    struct pv_mm_ctx ctx;
     uint64_t stored;
     mfn_t mfn = maddr >> PAGE_SHIFT;
     if (maddr & 7)
         return -EINVAL;
     if (pv_desc_check(desc, &stored))
         return -EINVAL;
-    pv_mm_ctx_init(&ctx, v->d);
+    struct pv_mm_ctx *ctx = &v->d->mm_ctx;
     uint64_t f = domain_lock(v->d);
     long rc = 0;
-    if (!pv_frame_owned(&ctx, mfn))
+    if (!pv_frame_owned(ctx, mfn))
         rc = -EPERM;
-    else if (pv_ti_type(ctx.table[mfn].type_info) == PV_TYPE_SEG_DESC &&
-             pv_ti_count(ctx.table[mfn].type_info))
+    else if (pv_ti_type(ctx->table[mfn].type_info) == PV_TYPE_SEG_DESC &&
+             pv_ti_count(ctx->table[mfn].type_info))
         ((uint64_t *)mfn_to_virt(mfn))[(maddr & (PAGE_SIZE - 1)) / 8] = stored;
-    else if (pv_frame_is_writable_mappable(&ctx, mfn))
+    else if (pv_frame_is_writable_mappable(ctx, mfn))
         ((uint64_t *)mfn_to_virt(mfn))[(maddr & (PAGE_SIZE - 1)) / 8] = stored;
     else
         rc = -EINVAL;
@@ -136,10 +134,9 @@ long pv_update_descriptor(struct vcpu *v, uint64_t maddr, uint64_t desc)
 
 void pv_release_gdt(struct vcpu *v)
 {
-    struct pv_mm_ctx ctx;
-    pv_mm_ctx_init(&ctx, v->d);
+    struct pv_mm_ctx *ctx = &v->d->mm_ctx;
     uint64_t f = domain_lock(v->d);
     if (v->gdt_ents)
-        release_gdt(v, &ctx);
+        release_gdt(v, ctx);
     domain_unlock(v->d, f);
 }

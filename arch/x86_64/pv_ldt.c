@@ -167,7 +167,6 @@ static long take_frames(struct vcpu *v, struct pv_mm_ctx *ctx, uint64_t base, un
 long pv_set_ldt(struct vcpu *v, uint64_t linear, uint64_t nr_ents)
 {
     mfn_t frames[PV_LDT_MAX_PAGES];
-    struct pv_mm_ctx ctx;
     uint64_t base = linear;
 
     if (pv_ldt_check_args(&base, nr_ents))
@@ -177,12 +176,12 @@ long pv_set_ldt(struct vcpu *v, uint64_t linear, uint64_t nr_ents)
     unsigned n = pv_ldt_pages(nr_ents);
     if (n && areas_ready())
         return -ENOMEM;
-    pv_mm_ctx_init(&ctx, v->d);
-    long rc = take_frames(v, &ctx, base, n, frames);
+    struct pv_mm_ctx *ctx = &v->d->mm_ctx;
+    long rc = take_frames(v, ctx, base, n, frames);
     if (rc)
         return rc;
     /* New refs first: a frame in both the old and the new LDT stays typed. */
-    put_frames(&ctx, v->ldt_frames, pv_ldt_pages(v->ldt_ents));
+    put_frames(ctx, v->ldt_frames, pv_ldt_pages(v->ldt_ents));
     memcpy(v->ldt_frames, frames, n * sizeof(frames[0]));
     v->ldt_base = base;
     v->ldt_ents = (unsigned)nr_ents;
@@ -195,13 +194,12 @@ long pv_set_ldt(struct vcpu *v, uint64_t linear, uint64_t nr_ents)
 /* v goes away: its LDT frames lose their references. */
 void pv_release_ldt(struct vcpu *v)
 {
-    struct pv_mm_ctx ctx;
-    pv_mm_ctx_init(&ctx, v->d);
+    struct pv_mm_ctx *ctx = &v->d->mm_ctx;
     uint64_t f = domain_lock(v->d);
     struct percpu *pc = this_cpu();
     if (v->ldt_ents && pc->ldt_gen == v->ldt_gen)
         show_no_ldt(pc);
-    put_frames(&ctx, v->ldt_frames, pv_ldt_pages(v->ldt_ents));
+    put_frames(ctx, v->ldt_frames, pv_ldt_pages(v->ldt_ents));
     v->ldt_base = 0;
     v->ldt_ents = 0;
     v->ldt_gen = 0;

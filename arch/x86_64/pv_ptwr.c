@@ -86,11 +86,10 @@ bool pv_ptwr_fault(struct vcpu *v, struct cpu_regs *regs, uint64_t cr2, uint64_t
         !guest_range_ok(cr2, 1))
         return false;
 
-    struct pv_mm_ctx ctx;
     mfn_t table = 0;
-    pv_mm_ctx_init(&ctx, v->d);
+    struct pv_mm_ctx *ctx = &v->d->mm_ctx;
     uint64_t f = domain_lock(v->d);
-    int rc = find_target(&ctx, v, cr2, &table);
+    int rc = find_target(ctx, v, cr2, &table);
     domain_unlock(v->d, f);
     if (rc)
         return false;                   /* not a page table: the guest's own fault */
@@ -115,14 +114,14 @@ bool pv_ptwr_fault(struct vcpu *v, struct cpu_regs *regs, uint64_t cr2, uint64_t
     uint64_t mask = in.size == 8 ? ~0UL : ((1UL << (8 * in.size)) - 1) << shift;
 
     f = domain_lock(v->d);
-    rc = find_target(&ctx, v, cr2, &table);     /* again: it may have changed */
+    rc = find_target(ctx, v, cr2, &table);     /* again: it may have changed */
     for (unsigned tries = 0; !rc && tries < RETRIES; tries++) {
         const uint64_t *entry = (const uint64_t *)mfn_to_virt(table) + index;
         uint64_t cur = __atomic_load_n(entry, __ATOMIC_RELAXED);
         ptwr_execute(&in, (cur & mask) >> shift, &g, regs->rflags, &res);
         if (!res.write_mem)
             break;
-        rc = pv_pt_cmpxchg_entry(&ctx, table, index, cur, (cur & ~mask) | ((res.mem << shift) & mask));
+        rc = pv_pt_cmpxchg_entry(ctx, table, index, cur, (cur & ~mask) | ((res.mem << shift) & mask));
         if (rc != -EAGAIN)
             break;
     }
