@@ -77,6 +77,8 @@ void vcpu_destroy(struct vcpu *v);
 void vcpu_timers_stop(struct vcpu *v);
 /* Xen's default 100 Hz periodic timer of a new PV vCPU. */
 void vcpu_timers_init(struct vcpu *v);
+/* At switch-in: v's timers move to this CPU if v moved here. */
+void vcpu_timers_follow(struct vcpu *v);
 /* The periodic timer ticks only while its vCPU runs (as Xen's): these mark
  * a vCPU's switch-in and switch-out on its CPU (interrupts off). */
 void vcpu_periodic_switch_in(struct vcpu *v);
