@@ -426,6 +426,7 @@ static void domain_teardown_now(struct domain *d)
     console_ring_detach(d);             /* before its frames go */
     xenstore_detach(d);
     evtchn_domain_destroy(d);           /* peers unbound, poll timers stopped: before the vCPUs go */
+    sched_latency_report(d);
     for (unsigned i = 0; i < d->nr_vcpus; i++)
         if (d->vcpu[i])
             vcpu_destroy(d->vcpu[i]);

@@ -20,8 +20,13 @@
 
 static void singleshot_fired(struct timer *t, void *data)
 {
-    (void)t;
-    evtchn_send_virq(data, VIRQ_TIMER);
+    struct vcpu *v = data;
+    uint64_t now = now_ns();
+    uint64_t late = now > t->expires ? now - t->expires : 0;
+    v->lat.timer_late_sum += late;
+    v->lat.timer_late_max = MAX(v->lat.timer_late_max, late);
+    v->lat.timer_n++;
+    evtchn_send_virq(v, VIRQ_TIMER);
 }
 
 /* The periodic timer follows Xen's (xen/common/sched/core.c): it ticks
