@@ -1,5 +1,5 @@
 /* Debug keys about domains: 'q' domains and their vCPUs, 'e' the event
- * channels of every domain (Xen's keys for the same), 'v' where each
+ * channels of every domain (Xen's keys for the same), 'g' where each
  * CPU's guest is. Run in the UART interrupt while serial input goes to
  * Keel (hv/console_input.c). */
 #include <keel/console.h>
@@ -89,7 +89,7 @@ static void debug_key_current_guests(char key)
     for_each_online_cpu(cpu)
         smp_call_on_cpu(cpu, show_current_guest, NULL, true);
 }
-debug_key('v', "the guest each CPU runs, with its registers", debug_key_current_guests);
+debug_key('g', "the guest each CPU runs, with its registers", debug_key_current_guests);
 
 static void debug_key_sched(char key)
 {

@@ -210,7 +210,7 @@ class Machine:
             self.sock.sendall(data[i:i + 32])
             time.sleep(0.02)
 
-    def keel_state(self, keys="qvr"):
+    def keel_state(self, keys="qgr"):
         """Keel only, for a stalled boot: switch serial input to Keel's debug
         keys (Ctrl-A three times, until Keel says it has the input) and press
         `keys`, so the log shows domains, vCPUs and where each CPU's guest is."""
