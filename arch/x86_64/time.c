@@ -1,7 +1,8 @@
 /* System time from the TSC. The TSC rate comes from CPUID leaf 0x15/0x16
  * when the CPU states it, else it is measured against PIT channel 2
  * (8254: 1.193182 MHz input, mode 0 one-shot; gate and output via port 0x61).
- * 25 ms of PIT counts (29829) give the rate to well under 0.1%. */
+ * 25 ms of PIT counts (29829), read with tight TSC brackets, give the
+ * rate to well under 0.1%. */
 #include <keel/timer.h>
 #include <keel/cpufeature.h>
 #include <keel/log.h>
@@ -66,23 +67,62 @@ void udelay(uint64_t us)
         cpu_relax();
 }
 
-/* Returns TSC ticks per second measured over PIT_CAL_MS, or 0. */
-static uint64_t tsc_calibrate_pit(void)
+/* One reading of PIT channel 2's counter, with the TSC at that moment:
+ * each try brackets the latch-and-read between two TSC reads, and the
+ * tightest bracket of a few wins. A reading the host delayed (a vCPU
+ * thread descheduled under QEMU, an SMI on hardware) has a wide bracket
+ * and loses; timing only the counter's output, as before, let one such
+ * delay through whole (a loaded host once made the TSC look 1.64 times
+ * faster than it is, and every guest's clock ran that much slow). */
+struct pit_sample {
+    uint16_t count;
+    uint64_t tsc, spread;
+};
+
+static struct pit_sample pit_read_sample(void)
 {
-    uint32_t count = PIT_HZ * PIT_CAL_MS / 1000;
+    struct pit_sample best = { 0, 0, UINT64_MAX };
+    for (int i = 0; i < 8; i++) {
+        uint64_t a = rdtsc();
+        outb(0x43, 0x80);                       /* latch channel 2 */
+        uint8_t lo = inb(0x42), hi = inb(0x42);
+        uint64_t b = rdtsc();
+        if (b - a < best.spread)
+            best = (struct pit_sample){ (uint16_t)(lo | hi << 8), a + (b - a) / 2, b - a };
+    }
+    return best;
+}
+
+/* TSC ticks per second over about PIT_CAL_MS of PIT counts, or 0 when the
+ * counter does not move (no PIT). */
+static uint64_t tsc_measure_pit(void)
+{
+    uint32_t span = PIT_HZ * PIT_CAL_MS / 1000;
 
     outb(0x61, (inb(0x61) & ~0x02) | 0x01);    /* speaker off, gate 2 on */
     outb(0x43, 0xb0);                           /* channel 2, lo/hi, mode 0, binary */
-    outb(0x42, count & 0xff);
-    outb(0x42, count >> 8);
-    uint64_t t0 = rdtsc();
+    outb(0x42, 0xff);
+    outb(0x42, 0xff);                           /* counts down from 65535 (55 ms) */
+    struct pit_sample s0 = pit_read_sample(), s1;
     uint64_t spins = 0;
-    while (!(inb(0x61) & 0x20)) {
-        if (++spins > 100000000UL)
-            return 0;                           /* no PIT */
-    }
-    uint64_t t1 = rdtsc();
-    return (t1 - t0) * 1000 / PIT_CAL_MS;
+    do {
+        s1 = pit_read_sample();
+        if (++spins > 10000000UL)
+            return 0;
+    } while (s1.count > s0.count || (uint32_t)(s0.count - s1.count) < span);
+    return (s1.tsc - s0.tsc) * PIT_HZ / (s0.count - s1.count);
+}
+
+/* The median of three measurements: one window the host stalled inside
+ * (between two samples' brackets) does not decide either. */
+static uint64_t tsc_calibrate_pit(void)
+{
+    uint64_t r[3];
+    for (int i = 0; i < 3; i++)
+        if (!(r[i] = tsc_measure_pit()))
+            return 0;
+    uint64_t lo = MIN(r[0], MIN(r[1], r[2])), hi = MAX(r[0], MAX(r[1], r[2]));
+    return r[0] + r[1] + r[2] - lo - hi;
 }
 
 void time_init(void)
