@@ -129,9 +129,27 @@ void smp_stop_others(void)
 
 static pte_t *tramp_l4;
 
+/* Who decides whether a slow AP is part of the system: the AP claims its
+ * slot when it arrives, the boot CPU gives it up after its wait; the one
+ * that moves start_state from waiting wins. An AP that arrives after the
+ * boot CPU gave up (a host that ran QEMU's thread for it very late) stops
+ * at once: its slot is gone, and touching timers or run queues there
+ * would fault (seen under load: a #PF in timer_set from ap_main). */
+enum { AP_WAITING, AP_ARRIVED, AP_ABANDONED };
+
+static bool ap_claim(struct percpu *pc, uint32_t to)
+{
+    uint32_t waiting = AP_WAITING;
+    return __atomic_compare_exchange_n(&pc->start_state, &waiting, to, false,
+                                       __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
 static void ap_main(void)
 {
     struct percpu *pc = this_cpu();
+    if (!ap_claim(pc, AP_ARRIVED))
+        for (;;)
+            __asm__ __volatile__("cli; hlt");
     cpu_init(pc);
     apic_cpu_init();
     timers_cpu_init();
@@ -191,17 +209,20 @@ static bool start_cpu(unsigned cpu_id, uint32_t apic_id)
 
     apic_send_init(apic_id);
     udelay(10000);
-    for (int sipi = 0; sipi < 2 && !pc->online; sipi++) {
+    for (int sipi = 0; sipi < 2 && !__atomic_load_n(&pc->start_state, __ATOMIC_ACQUIRE); sipi++) {
         apic_send_sipi(apic_id, (unsigned)(ap_trampoline_phys >> PAGE_SHIFT));
-        uint64_t until = now_ns() + (sipi ? 200000000UL : 1000000UL);
-        while (!__atomic_load_n(&pc->online, __ATOMIC_ACQUIRE) && now_ns() < until)
+        /* Generous: under an emulator on a busy host an AP can take long. */
+        uint64_t until = now_ns() + (sipi ? 2000000000UL : 1000000UL);
+        while (!__atomic_load_n(&pc->start_state, __ATOMIC_ACQUIRE) && now_ns() < until)
             cpu_relax();
     }
-    if (!pc->online) {
+    if (ap_claim(pc, AP_ABANDONED)) {
         log_err("smp: CPU %u (APIC id %u) did not start\n", cpu_id, apic_id);
-        cpu_percpu[cpu_id] = NULL;
+        cpu_percpu[cpu_id] = NULL;      /* (its stack stays: a late AP halts on it) */
         return false;
     }
+    while (!__atomic_load_n(&pc->online, __ATOMIC_ACQUIRE))
+        cpu_relax();                    /* it arrived: it runs Keel's code to the end */
     return true;
 }
 

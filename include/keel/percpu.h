@@ -31,6 +31,7 @@ struct percpu {
     uint32_t apic_id;
     uint32_t acpi_uid;
     volatile bool online;
+    uint32_t start_state;               /* AP start-up: AP_* (arch/x86_64/smp.c) */
     vaddr_t stack_block;                /* base of the STACK_BLOCK_SIZE block */
     struct seg_desc *gdt;               /* this CPU's GDT (reserved entries) */
     struct tss64 tss;
