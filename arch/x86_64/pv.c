@@ -311,6 +311,23 @@ void pv_deliver_pending_upcall(struct cpu_regs *regs)
     pv_bounce_to(v, regs, v->event_callback, false, 0, true);
 }
 
+/* A divide error in a guest kernel is rare enough to log (the first few
+ * per domain, with the bytes at RIP): a 4-vCPU Linux domU once looped on a
+ * #DE bounce at a jmp under a loaded host (tests/linux domu-4, soft
+ * lockup in cryptomgr_test), and the next occurrence should say where
+ * the vector came from. */
+static void pv_note_kernel_divide_error(struct vcpu *v, const struct cpu_regs *regs)
+{
+    static unsigned logged;
+    uint8_t b[8] = { 0 };
+    if (__atomic_fetch_add(&logged, 1, __ATOMIC_RELAXED) >= 8)
+        return;
+    bool read = !copy_from_guest(b, regs->rip, sizeof(b));
+    log_warn("domain %u vcpu %u: divide error in its kernel at rip %lx rsp %lx, bytes %s"
+             "%02x %02x %02x %02x %02x %02x %02x %02x\n", v->d->id, v->id, regs->rip, regs->rsp,
+             read ? "" : "(unreadable) ", b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]);
+}
+
 void pv_guest_trap(struct cpu_regs *regs)
 {
     struct vcpu *v = current_vcpu();
@@ -338,6 +355,8 @@ void pv_guest_trap(struct cpu_regs *regs)
         v->fpu_ts = false;
         write_cr0(read_cr0() & ~CR0_TS);
     }
+    if (vec == VEC_DE && v->kernel_mode)
+        pv_note_kernel_divide_error(v, regs);
     const struct pv_trap *t = &v->traps[vec];
     if (!t->address) {
         domain_crash(v->d, "%s (vector %u, error %lx) at rip %lx rsp %lx%s with no trap handler",
