@@ -61,6 +61,8 @@ mfn_t hvm_gfn_to_mfn(const struct domain *d, uint64_t gfn);
 /* ---- vCPUs (hvm_vcpu.c) ---- */
 int hvm_vcpu_init(struct vcpu *v);
 void hvm_vcpu_destroy(struct vcpu *v);
+/* VCPUOP_initialise of a PVH vCPU (struct vcpu_hvm_context at arg). */
+long hvm_vcpu_initialise(struct vcpu *t, uint64_t arg);
 void hvm_switch_to(struct vcpu *next, struct cpu_regs *regs);
 void hvm_switch_from(struct vcpu *prev, const struct cpu_regs *regs);
 /* Runs the current (HVM) vCPU on this CPU from its frame; never returns. */
