@@ -28,6 +28,7 @@ pvh_expect_smoke() {
     expect_line "($d) pvh_smoke: CPUID 0x40000000 says XenVMMXenVMM"
     expect_line "($d) pvh_smoke: hello through port 0xe9"
     expect_line "($d) pvh_smoke: xen_version through the hypercall page: 4.17"
+    expect_line "($d) pvh_smoke: XSETBV set XCR0 to x87|SSE"
     expect_line "($d) pvh_smoke: 3 VIRQ_TIMER events through callback vector 0xf3"
     log_has "($d) keel-test: pvh_smoke: FAIL" && fail "the smoke kernel says FAIL"
     expect_line "mem: all domains gone"

@@ -4,6 +4,7 @@
 #include <keel/hvm.h>
 #include <keel/domain.h>
 #include <keel/evtchn.h>
+#include <keel/fpu.h>
 #include <keel/log.h>
 #include <keel/sched.h>
 #include <keel/traps.h>
@@ -63,6 +64,21 @@ static bool virt_insn(struct vcpu *v, struct cpu_regs *regs, const struct hvm_ex
     return true;
 }
 
+/* XSETBV: the guest's XCR0 is the vCPU's (loaded while it runs, keel/fpu.h),
+ * within the components Keel switches; anything else is #GP, as on a CPU. */
+static bool xsetbv_exit(struct vcpu *v, struct cpu_regs *regs, const struct hvm_exit *e)
+{
+    struct hvm_seg ss;
+    hvm_vendor->get_seg(v, HVM_SEG_SS, &ss);
+    uint64_t value = (regs->rdx << 32) | (uint32_t)regs->rax;
+    if (((ss.attr >> 5) & 3) || fpu_set_xcr(v, (uint32_t)regs->rcx, value)) {
+        hvm_inject_exception(v, VEC_GP, true, 0);
+        return true;
+    }
+    hvm_skip_insn(regs, e, 3);          /* 0f 01 d1 */
+    return true;
+}
+
 static bool pause_exit(struct vcpu *v, struct cpu_regs *regs, const struct hvm_exit *e)
 {
     (void)v;
@@ -98,7 +114,7 @@ static const struct {
     [HVM_EXIT_NPF]         = { npf, "access outside its memory" },
     [HVM_EXIT_VIRT_INSN]   = { virt_insn, "" },
     [HVM_EXIT_PAUSE]       = { pause_exit, "" },
-    [HVM_EXIT_XSETBV]      = { NULL, "XSETBV not supported yet" },
+    [HVM_EXIT_XSETBV]      = { xsetbv_exit, "" },
     [HVM_EXIT_EXCEPTION]   = { NULL, "unexpected exception intercept" },
     [HVM_EXIT_INVD]        = { NULL, "INVD" },
     [HVM_EXIT_SHUTDOWN]    = { NULL, "triple fault (shutdown)" },

@@ -35,6 +35,8 @@ int hvm_vcpu_init(struct vcpu *v)
     hvm_vendor->set_tsc_offset(v, 0);   /* the TSC the vcpu_info time scale is for */
     hvm_msr_setup(v);
     v->regs.rflags = 2;                 /* PVH entry: interrupts off */
+    v->timer_period_ns = 0;             /* Xen's 100 Hz default tick is PV's only
+                                         * (xen/arch/x86/pv/domain.c) */
     v->kernel_mode = true;
     return 0;
 }

@@ -120,6 +120,7 @@ long_mode:
     jne     fail
     lea     msg_page(%rip), %rdi
     call    puts
+    call    xcr0
     call    events
     call    second_vcpu
     call    hostile
@@ -202,6 +203,27 @@ handler:
     movq    $0, SHINFO + 0x800          /* evtchn_pending[0] (ports 0-63) */
     lock incl ticks(%rip)
     iretq
+
+/* XSETBV (intercepted, checked by Keel): XCR0 = x87|SSE, read back. */
+xcr0:
+    movl    $1, %eax
+    cpuid
+    btl     $26, %ecx                   /* XSAVE */
+    jnc     15f
+    movq    %cr4, %rax
+    orq     $0x40000, %rax              /* OSXSAVE */
+    movq    %rax, %cr4
+    xorl    %ecx, %ecx
+    movl    $3, %eax
+    xorl    %edx, %edx
+    xsetbv
+    xorl    %ecx, %ecx
+    xgetbv
+    cmpl    $3, %eax
+    jne     fail
+    lea     msg_xcr0(%rip), %rdi
+    jmp     puts
+15: ret
 
 /* The hostile modes, from the command line's first word. */
 hostile:
@@ -310,6 +332,7 @@ msg_fail:   .asciz "keel-test: pvh_smoke: FAIL\n"
 msg_events: .asciz "pvh_smoke: 3 VIRQ_TIMER events through callback vector 0xf3\n"
 msg_npf:    .asciz "pvh_smoke: reading guest-physical 128 MiB, outside its memory\n"
 msg_ud:     .asciz "pvh_smoke: VMRUN raised #UD in the guest\n"
+msg_xcr0:   .asciz "pvh_smoke: XSETBV set XCR0 to x87|SSE\n"
 msg_one:    .asciz "pvh_smoke: one vCPU\n"
 msg_ap:     .asciz "pvh_smoke: vCPU 1 up in long mode (VCPUOP_initialise + up)\n"
     .balign 8
