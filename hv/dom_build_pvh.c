@@ -29,8 +29,8 @@
 #define HVM_PARAM_CONSOLE_PFN       17
 #define HVM_PARAM_CONSOLE_EVTCHN    18
 #define GFN_SLACK                   16384   /* gfns above RAM a guest may map things at */
-#define LOW_HOLE_START              0xa0000UL
-#define LOW_HOLE_END                0x100000UL
+#define LOW_HOLE_START              HVM_LOW_HOLE_START
+#define LOW_HOLE_END                HVM_LOW_HOLE_END
 
 struct pvh_layout {
     uint64_t ram_end;               /* bytes of RAM */
@@ -194,8 +194,10 @@ int pvh_build_domain(const struct pv_build_req *r, struct domain **out)
     if (!d)
         return -ENOMEM;
     rc = hvm_domain_init(d, pages + GFN_SLACK);
-    if (!rc)
+    if (!rc) {
+        d->hvm->ram_pages = pages;
         rc = populate_ram(d, pages);
+    }
     if (!rc && !(rc = domain_alloc_frames(d, 0, &d->shared_info_mfn))) {
         d->shared_info = mfn_to_virt(d->shared_info_mfn);
         wallclock_publish(d);

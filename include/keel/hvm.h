@@ -14,7 +14,10 @@ struct vcpu;
 struct domain;
 struct cpu_regs;
 
-#define HVM_NR_PARAMS   64      /* HVM_PARAM_* (public/hvm/params.h in Xen) */
+/* PVH guest-physical map: RAM below 640 KiB and from 1 MiB up. */
+#define HVM_LOW_HOLE_START  0xa0000UL
+#define HVM_LOW_HOLE_END    0x100000UL
+#define HVM_NR_PARAMS       64      /* HVM_PARAM_* (public/hvm/params.h in Xen) */
 
 /* Per PVH domain (d->hvm). */
 struct hvm_domain {
