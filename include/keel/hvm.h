@@ -75,6 +75,7 @@ void hvm_crash(struct vcpu *v, struct cpu_regs *regs, const struct hvm_exit *e,
                const char *why) __attribute__((noreturn));
 
 /* ---- exits (hvm_exit.c and the handlers) ---- */
+const char *hvm_exit_name(enum hvm_exit_reason r);
 void hvm_handle_exit(struct vcpu *v, struct cpu_regs *regs, const struct hvm_exit *e);
 /* Steps over the exiting instruction (its length from the exit, else `fallback`). */
 void hvm_skip_insn(struct cpu_regs *regs, const struct hvm_exit *e, unsigned fallback);
