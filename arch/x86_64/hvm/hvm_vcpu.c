@@ -7,6 +7,7 @@
 #include <keel/alloc.h>
 #include <keel/domain.h>
 #include <keel/errno.h>
+#include <keel/fpu.h>
 #include <keel/log.h>
 #include <keel/mm.h>
 #include <keel/percpu.h>
@@ -141,6 +142,23 @@ void hvm_crash(struct vcpu *v, struct cpu_regs *regs, const struct hvm_exit *e, 
     pv_leave_to_idle();
 }
 
+/* XCR0 is not switched by VMRUN/#VMEXIT, and QEMU TCG does not intercept
+ * XSETBV (seen with QEMU 7.2: no xsetbv exits, the guest's value is live
+ * after the exit). So the live value is the guest's: adopt it when it is
+ * one Keel switches, else crash the domain (its state would not fit). */
+static void sync_xcr0(struct vcpu *v, struct cpu_regs *regs)
+{
+    uint64_t max = fpu_xcr0_max(), live;
+    if (!max || (live = xgetbv(0)) == v->fpu->xcr0)
+        return;
+    if (xcr0_valid(live, max)) {
+        v->fpu->xcr0 = live;
+        return;
+    }
+    xsetbv(0, v->fpu->xcr0);
+    hvm_crash(v, regs, NULL, "set XCR0 to components Keel does not switch");
+}
+
 static void __attribute__((noreturn)) run_loop(void *arg)
 {
     struct cpu_regs *regs = guest_regs();
@@ -150,6 +168,7 @@ static void __attribute__((noreturn)) run_loop(void *arg)
         struct vcpu *v = current_vcpu();
         hvm_deliver_events(v, regs);
         hvm_vendor->run(v, regs, &exit);
+        sync_xcr0(v, regs);
         if (exit.reason < HVM_EXIT_NR)
             v->hvm->exit_counts[exit.reason]++;
         if (exit.reason == HVM_EXIT_INTR) {
