@@ -13,9 +13,13 @@
 
 typedef bool (*hvm_exit_fn)(struct vcpu *v, struct cpu_regs *regs, const struct hvm_exit *e);
 
+/* The instruction is done: RIP past it, and any interrupt shadow it sat in
+ * (STI; HLT) is over, else the event that wakes a HLT could never be
+ * injected (seen on Bochs, which reports the shadow at the HLT exit). */
 void hvm_skip_insn(struct cpu_regs *regs, const struct hvm_exit *e, unsigned fallback)
 {
     regs->rip += e->insn_len ? e->insn_len : fallback;
+    hvm_vendor->set_reg(current_vcpu(), HVM_REG_INTR_SHADOW, 0);
 }
 
 void hvm_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
