@@ -34,6 +34,7 @@ OBJS    := $(patsubst %,$(B)/obj/%.o,$(C_SRCS) $(S_SRCS))
 include tests/unit/unit.mk
 # PV test kernels (tests/guests/): `make guests` builds build/guests/*.elf.
 -include tests/guests/guests.mk
+-include tests/guests/pvh/pvh.mk
 
 .PHONY: all clean unit test run iso install bench guests linux
 all: $(B)/keel.elf

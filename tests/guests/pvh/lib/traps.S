@@ -1,0 +1,66 @@
+/* IDT stubs (ring 0, the CPU's own frame): each pushes a zero error code
+ * where the CPU pushes none, then its vector, saves the general registers
+ * as struct trap_regs and calls trap_dispatch(regs); iretq after. */
+#define HAS_ERR(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21 || (v) == 29 || (v) == 30)
+
+.macro STUB v
+    .balign 16
+    .if HAS_ERR(\v)
+    .else
+    pushq $0
+    .endif
+    pushq $\v
+    jmp trap_common
+.endm
+
+    .text
+    .globl trap_stubs
+    .balign 16
+trap_stubs:
+    .irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    STUB \v
+    .endr
+    .globl event_stub
+event_stub:
+    pushq $0
+    pushq $0xf3
+    jmp trap_common
+
+trap_common:
+    push %rax
+    push %rbx
+    push %rcx
+    push %rdx
+    push %rsi
+    push %rdi
+    push %rbp
+    push %r8
+    push %r9
+    push %r10
+    push %r11
+    push %r12
+    push %r13
+    push %r14
+    push %r15
+    mov %rsp, %rdi
+    mov %rsp, %rbx
+    and $~15, %rsp
+    call trap_dispatch
+    mov %rbx, %rsp
+    pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    pop %r11
+    pop %r10
+    pop %r9
+    pop %r8
+    pop %rbp
+    pop %rdi
+    pop %rsi
+    pop %rdx
+    pop %rcx
+    pop %rbx
+    pop %rax
+    add $16, %rsp
+    iretq
