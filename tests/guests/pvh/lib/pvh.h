@@ -160,15 +160,16 @@ extern volatile struct trap_record last_trap;
 /* Set before a deliberate fault: the handler records it and resumes there
  * (then clears it); a fault with 0 here ends the test with FAIL. */
 extern volatile uint64_t trap_resume_rip;
-/* Runs `insn` (asm text) expecting a fault: returns the vector, or -1 if
- * it completed. */
+/* Runs `insn` (asm text, inputs after it; R11 is scratch, so an insn may
+ * not write registers it does not declare) expecting a fault: returns the
+ * vector, or -1 if it completed. */
 #define PROBE(insn, ...) ({                                                 \
         unsigned _before = last_trap.count;                                 \
-        __asm__ __volatile__("leaq 1f(%%rip), %%rax\n\t"                    \
-                             "movq %%rax, trap_resume_rip(%%rip)\n\t"       \
+        __asm__ __volatile__("leaq 1f(%%rip), %%r11\n\t"                    \
+                             "movq %%r11, trap_resume_rip(%%rip)\n\t"       \
                              insn "\n1:\n\t"                                \
                              "movq $0, trap_resume_rip(%%rip)"              \
-                             :: __VA_ARGS__ : "rax", "memory");             \
+                             :: __VA_ARGS__ : "r11", "memory");             \
         last_trap.count != _before ? (long)last_trap.vector : -1L; })
 void idt_load(void);                /* this CPU (APs too) */
 
@@ -180,7 +181,7 @@ void idt_load(void);                /* this CPU (APs too) */
  * returns the VA of gpa there; flags are extra PTE bits. */
 #define PVH_WINDOW_VA 0x8000000000UL        /* PML4 slot 1 */
 void *map_window(uint64_t gpa, uint64_t extra_flags);
-extern uint64_t pvh_window_pd[512];
+extern uint64_t pvh_window_pdpt[512], pvh_window_pd[512];
 
 /* ---- vCPUs ---- */
 /* Initialises vCPU id (64-bit mode, our page tables) to run fn(id) on
