@@ -29,14 +29,15 @@ fi
 [ -f build/keel.elf ] || { echo "run-keel: no build/keel.elf (make)" >&2; exit 2; }
 
 # Machine shape from the "guest-run:" line (as run-xen.sh): smp=N vcpus=M
-# qemu=OPTS expect=crash.
+# qemu=OPTS args=WORDS expect=crash.
 run_shape() {
     local src="tests/guests/pvh/t_$1.c" line
-    smp=2 vcpus=1 expect=pass qemu=
+    smp=2 vcpus=1 expect=pass qemu= sargs=
     [ -f "$src" ] || src="tests/guests/t_$1.c"
     line=$(grep -o 'guest-run:.*' "$src" 2>/dev/null | head -1)
     for kv in ${line#guest-run:}; do
         case $kv in smp=*) smp=${kv#smp=};; vcpus=*) vcpus=${kv#vcpus=};; expect=*) expect=${kv#expect=};;
+            args=*) sargs=${kv#args=}; sargs=${sargs//+/ };;
             qemu=*) qemu=${kv#qemu=}; qemu=${qemu//+/ };; esac
     done
 }
@@ -63,6 +64,7 @@ run_one() {
         run_pair console "$arg" 2; return
     fi
     [ -f "build/guests/pvh/$name.elf" ] || { echo "FAIL $name: not built"; fail=$((fail + 1)); return; }
+    [ -n "$args" ] || { [ -n "$sargs" ] && args=" $sargs"; }
     rm -f "$log"
     boot "$log" "dom0=pvh dom0_max_vcpus=$vcpus" "$qemu" "$smp" "build/guests/pvh/$name.elf$args"
     local rc=$?

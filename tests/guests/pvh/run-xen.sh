@@ -8,7 +8,7 @@
 # Xen 4.17 refuses a PVH dom0 without an IOMMU ("Presently, iommu must be
 # enabled for PVH hardware domain"): QEMU gets a q35 machine with an AMD
 # IOMMU and Xen `dom0=pvh iommu=1`. Prints "PASS name" / "FAIL name:
-# reason", then "xen-ref pvh: N passed, M failed". Serial logs:
+# reason", then "xen-pvh: N passed, M failed". Serial logs:
 # build/guests/pvh/logs/NAME.xen.log.
 set -u
 cd "$(dirname "$0")/../../.." || exit 2
@@ -36,17 +36,19 @@ else
 fi
 
 # Machine shape from a "guest-run:" line in the test's source: smp=N
-# vcpus=M (default 2 CPUs, 1 vCPU), qemu=OPTS (+ for spaces), expect=crash
+# vcpus=M (default 2 CPUs, 1 vCPU), qemu=OPTS (+ for spaces), args=WORDS
+# (the command line when none is given with @), expect=crash
 # (the hypervisor must crash the domain; judged from its log), xen=WHAT (a
 # documented way Xen 4.17 differs: the run must end in a FAIL verdict
 # whose reason says so, see below).
 run_shape() {
     local src="tests/guests/pvh/t_$1.c" line
-    smp=2 vcpus=1 expect=pass qemu= xen=
+    smp=2 vcpus=1 expect=pass qemu= xen= sargs=
     line=$(grep -o 'guest-run:.*' "$src" 2>/dev/null | head -1)
     for kv in ${line#guest-run:}; do
         case $kv in smp=*) smp=${kv#smp=};; vcpus=*) vcpus=${kv#vcpus=};; expect=*) expect=${kv#expect=};;
             xen=*) xen=${kv#xen=};;
+            args=*) sargs=${kv#args=}; sargs=${sargs//+/ };;
             qemu=*) qemu=${kv#qemu=}; qemu=${qemu//+/ };; esac
     done
 }
@@ -62,6 +64,7 @@ for arg in "${elfs[@]}"; do
         echo "FAIL $name: no $elf"; fail=$((fail + 1)); continue
     fi
     run_shape "$name"
+    [ -n "$args" ] || args=$sargs
     "$XEN_REF" -t "$T" -s "$smp" -q "-machine q35 -device amd-iommu $qemu" \
         -x "dom0=pvh iommu=1 dom0_max_vcpus=$vcpus" "$elf" "$args" > "$log" 2>&1
     verdicts=$(grep -a -o "keel-test: $name: .*" "$log" | tr -d '\r')
@@ -90,5 +93,5 @@ for arg in "${elfs[@]}"; do
         echo "FAIL $name: ${verdicts#keel-test: "$name": FAIL }"; fail=$((fail + 1))
     fi
 done
-echo "xen-ref pvh: $pass passed, $fail failed"
+echo "xen-pvh: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -4,10 +4,24 @@
  * 32-byte slot, ud2 in the iret slot); xen_version; numbers outside the HVM
  * table -ENOSYS (xen/include/hypercall-defs.c: PV-only calls have no hvm64
  * entry); bad guest pointers -EFAULT (guest virtual addresses: unmapped, or
- * mapped to a GPA that is not RAM). */
+ * mapped to a GPA that is not RAM); from guest user mode (CPL 3) every
+ * hypercall is -EPERM (hvm/hypercall.c hvm_hypercall: hvm_get_cpl). */
 #include "pvh.h"
 
 GUEST_TEST("pvh_hypercall");
+
+#define EPERM 1
+static volatile long user_inline, user_page, user_console;
+
+static void user_hypercalls(void)
+{
+    user_inline = hypercall5_via(HCALL_INLINE, __HYPERVISOR_xen_version, XENVER_version, 0, 0, 0, 0);
+    user_page = hypercall5_via(HCALL_PAGE, __HYPERVISOR_xen_version, XENVER_version, 0, 0, 0, 0);
+    static const char msg[] = "user mode must not print this\n";
+    user_console = hypercall5_via(HCALL_INLINE, __HYPERVISOR_console_io, CONSOLEIO_write,
+                                  sizeof(msg) - 1, (uint64_t)msg, 0, 0);
+    USER_RETURN();
+}
 
 void test_main(void)
 {
@@ -100,6 +114,13 @@ void test_main(void)
     char *edge = (char *)map_window(0, 0) + 0x200000 - 8;
     check_eq("extraversion across the end of a mapping",
              HYPERVISOR_xen_version(XENVER_extraversion, edge), -EFAULT);
+    /* From ring 3: refused, both ways. */
+    run_user(user_hypercalls);
+    printk("from CPL 3: inline %ld, page %ld, console %ld\n", user_inline, user_page, user_console);
+    check_eq("xen_version from CPL 3 (inline)", user_inline, -EPERM);
+    check_eq("xen_version from CPL 3 (page)", user_page, -EPERM);
+    check_eq("console_io from CPL 3", user_console, -EPERM);
+
     /* The domain survives all of that. */
     check_eq("xen_version after", HYPERVISOR_xen_version(XENVER_version, NULL), v);
 }

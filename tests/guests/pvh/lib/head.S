@@ -57,16 +57,17 @@ pvh_start32:
     rep stosb
 
     /* PML4[0] -> PDPT; PDPT[0..3] -> four PDs of 2 MiB pages: GPA 0-4 GiB. */
-    movl $(pvh_pdpt + 0x3), pvh_pml4
+    /* U/S set at every level: lib/user.c runs test code in ring 3. */
+    movl $(pvh_pdpt + 0x7), pvh_pml4
     mov $pvh_pdpt, %edi
-    mov $(pvh_pd + 0x3), %eax
+    mov $(pvh_pd + 0x7), %eax
     mov $4, %ecx
 1:  mov %eax, (%edi)
     add $4096, %eax
     add $8, %edi
     loop 1b
     mov $pvh_pd, %edi
-    mov $0x83, %eax             /* P | RW | PS */
+    mov $0x87, %eax             /* P | RW | US | PS */
     xor %edx, %edx              /* bits 32+ of each entry */
     mov $2048, %ecx
 2:  mov %eax, (%edi)
@@ -126,10 +127,16 @@ pvh_ap_start64:
 
     .section .data
     .balign 16
+    .globl gdt
 gdt:
     .quad 0
     .quad 0x00af9b000000ffff    /* 0x08: 64-bit code, DPL 0 */
     .quad 0x00cf93000000ffff    /* 0x10: flat data */
+    .quad 0x00cff3000000ffff    /* 0x18: user data, DPL 3 */
+    .quad 0x00affb000000ffff    /* 0x20: user 64-bit code, DPL 3 */
+    .globl gdt_tss
+gdt_tss:
+    .quad 0, 0                  /* 0x28: 64-bit TSS, filled by user.c */
 gdt_end:
     .globl gdt_desc
 gdt_desc:

@@ -189,6 +189,14 @@ extern uint64_t pvh_window_pdpt[512], pvh_window_pd[512];
 long start_ap(unsigned id, void (*fn)(unsigned), void *stack_top);
 uint64_t this_vcpu_id(void);
 
+/* ---- user mode (lib/user.c) ---- */
+/* Runs fn in ring 3 (interrupts off, the identity map) on a stack of its
+ * own; fn must end with USER_RETURN, never return. Faults in ring 3 go
+ * through trap_dispatch as in ring 0 (PROBE works there). */
+#define USER_RETURN_VECTOR 0x80
+#define USER_RETURN() __asm__ __volatile__("int $0x80" ::: "memory")
+void run_user(void (*fn)(void));
+
 /* ---- string ---- */
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);

@@ -64,3 +64,37 @@ trap_common:
     pop %rax
     add $16, %rsp
     iretq
+
+/* Ring 3 for a while (lib/user.c): user_enter(fn, user_stack) saves the
+ * callee-saved registers and RSP, then iretq to fn in ring 3 (CS 0x23, SS
+ * 0x1b, interrupts off); fn ends with int $0x80 (a DPL 3 gate to
+ * user_exit_stub, on TSS.rsp0), which returns from user_enter. */
+    .globl user_enter, user_exit_stub
+user_enter:
+    push %rbx
+    push %rbp
+    push %r12
+    push %r13
+    push %r14
+    push %r15
+    mov %rsp, user_saved_rsp(%rip)
+    pushq $0x1b
+    pushq %rsi
+    pushq $0x2
+    pushq $0x23
+    pushq %rdi
+    iretq
+user_exit_stub:
+    mov user_saved_rsp(%rip), %rsp
+    pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    pop %rbp
+    pop %rbx
+    ret
+
+    .data
+    .balign 8
+user_saved_rsp:
+    .quad 0

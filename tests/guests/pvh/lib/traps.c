@@ -31,6 +31,12 @@ static void set_gate(unsigned v, uint64_t addr)
     };
 }
 
+void idt_set_user_gate(unsigned v, uint64_t addr)
+{
+    set_gate(v, addr);
+    idt[v].type = 0xee;                     /* interrupt gate, DPL 3 */
+}
+
 void idt_load(void)
 {
     if (!idt_desc.base) {
