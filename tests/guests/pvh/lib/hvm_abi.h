@@ -35,6 +35,21 @@ struct xen_hvm_param {
 };
 _Static_assert(sizeof(struct xen_hvm_param) == 16, "xen_hvm_param size");
 
+#define HVMOP_set_evtchn_upcall_vector 23
+struct xen_hvm_evtchn_upcall_vector {
+    uint32_t vcpu;
+    uint8_t vector;
+    uint8_t _pad[3];
+};
+
+/* public/arch-x86/cpuid.h, leaf base+4 EAX */
+#define XEN_HVM_CPUID_APIC_ACCESS_VIRT  (1u << 0)
+#define XEN_HVM_CPUID_X2APIC_VIRT       (1u << 1)
+#define XEN_HVM_CPUID_IOMMU_MAPPINGS    (1u << 2)
+#define XEN_HVM_CPUID_VCPU_ID_PRESENT   (1u << 3)
+#define XEN_HVM_CPUID_DOMID_PRESENT     (1u << 4)
+#define XEN_HVM_CPUID_UPCALL_VECTOR     (1u << 6)
+
 /* public/hvm/params.h */
 #define HVM_PARAM_CALLBACK_IRQ              0
 #define HVM_PARAM_CALLBACK_TYPE_VECTOR      2ULL

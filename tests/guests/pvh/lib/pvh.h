@@ -118,6 +118,22 @@ long hvm_param_get(uint32_t index, uint64_t *value);
 extern struct shared_info *shared_info;     /* mapped by the library */
 #define PVH_EVENT_VECTOR 0xf3               /* the callback vector */
 extern volatile unsigned events_seen;       /* callback vector entries */
+/* Defined true by a test: the library does not set HVM_PARAM_CALLBACK_IRQ. */
+extern bool pvh_no_callback_irq;
+/* The per-vCPU upcall vector (HVMOP_set_evtchn_upcall_vector, Xen 4.17
+ * public/hvm/hvm_op.h), delivered through the local APIC. */
+#define PVH_APIC_EVENT_VECTOR 0xf4
+extern volatile unsigned apic_events_seen;
+extern bool apic_event_eoi;                 /* handler writes EOI (default) */
+#define LAPIC_BASE  0xfee00000UL
+#define LAPIC_ID    0x20
+#define LAPIC_VER   0x30
+#define LAPIC_TPR   0x80
+#define LAPIC_EOI   0xb0
+#define LAPIC_SVR   0xf0
+#define LAPIC_ISR   0x100
+static inline uint32_t lapic_read(unsigned reg) { return *(volatile uint32_t *)(LAPIC_BASE + reg); }
+static inline void lapic_write(unsigned reg, uint32_t v) { *(volatile uint32_t *)(LAPIC_BASE + reg) = v; }
 /* Pending ports the callback found (and cleared), a bit per port < 256. */
 extern volatile uint64_t events_ports[4];
 uint64_t pvclock_of(unsigned vcpu);         /* system time, ns */

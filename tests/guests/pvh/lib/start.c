@@ -5,6 +5,8 @@
 #include "pvh.h"
 
 const struct hvm_start_info *pvh_start_info;
+/* A test defines this true to keep the domain-wide callback vector unset. */
+__attribute__((weak)) bool pvh_no_callback_irq;
 struct shared_info *shared_info;
 static __attribute__((aligned(4096))) uint8_t shared_info_page[4096];
 __attribute__((aligned(4096))) uint64_t pvh_window_pdpt[512], pvh_window_pd[512];
@@ -76,10 +78,12 @@ void pvh_main(uint32_t si_gpa)
         guest_abort("add_to_physmap(shared_info): %ld", rc);
     shared_info = (struct shared_info *)shared_info_page;
 
-    rc = hvm_param_set(HVM_PARAM_CALLBACK_IRQ,
-                       (HVM_PARAM_CALLBACK_TYPE_VECTOR << HVM_PARAM_CALLBACK_TYPE_SHIFT) | PVH_EVENT_VECTOR);
-    if (rc)
-        guest_abort("HVM_PARAM_CALLBACK_IRQ: %ld", rc);
+    if (!pvh_no_callback_irq) {
+        rc = hvm_param_set(HVM_PARAM_CALLBACK_IRQ,
+                           (HVM_PARAM_CALLBACK_TYPE_VECTOR << HVM_PARAM_CALLBACK_TYPE_SHIFT) | PVH_EVENT_VECTOR);
+        if (rc)
+            guest_abort("HVM_PARAM_CALLBACK_IRQ: %ld", rc);
+    }
 
     test_main();
     guest_finish();

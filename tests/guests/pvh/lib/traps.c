@@ -1,7 +1,9 @@
 /* The IDT: vectors 0-31 go to trap_dispatch, which resumes a deliberate
  * fault (trap_resume_rip) or ends the test with a FAIL verdict naming the
  * fault; PVH_EVENT_VECTOR is the event callback (HVM_PARAM_CALLBACK_IRQ of
- * the vector type, public/hvm/params.h): it clears evtchn_upcall_pending,
+ * the vector type, public/hvm/params.h) or PVH_APIC_EVENT_VECTOR (the
+ * per-vCPU HVMOP_set_evtchn_upcall_vector, through the local APIC, so it
+ * writes the EOI unless apic_event_eoi is false): it clears evtchn_upcall_pending,
  * then every pending unmasked port (2-level ABI, public/xen.h), recording
  * them in events_ports. No EOI: Xen injects the vector directly, not
  * through the local APIC (hvm/irq.c hvm_assert_evtchn_irq). */
@@ -21,7 +23,10 @@ volatile uint64_t trap_resume_rip;
 volatile unsigned events_seen;
 volatile uint64_t events_ports[4];
 
-extern char trap_stubs[], event_stub[];
+volatile unsigned apic_events_seen;
+bool apic_event_eoi = true;
+
+extern char trap_stubs[], event_stub[], apic_event_stub[];
 
 static void set_gate(unsigned v, uint64_t addr)
 {
@@ -43,6 +48,7 @@ void idt_load(void)
         for (unsigned v = 0; v < 32; v++)
             set_gate(v, (uint64_t)trap_stubs + v * 16);
         set_gate(PVH_EVENT_VECTOR, (uint64_t)event_stub);
+        set_gate(PVH_APIC_EVENT_VECTOR, (uint64_t)apic_event_stub);
         idt_desc.limit = sizeof(idt) - 1;
         idt_desc.base = (uint64_t)idt;
     }
@@ -82,6 +88,14 @@ void trap_dispatch(struct trap_regs *r)
 {
     if (r->vector == PVH_EVENT_VECTOR) {
         event_callback();
+        return;
+    }
+    if (r->vector == PVH_APIC_EVENT_VECTOR) {
+        /* The per-vCPU upcall vector comes through the local APIC: EOI. */
+        apic_events_seen++;
+        event_callback();
+        if (apic_event_eoi)
+            *(volatile uint32_t *)(LAPIC_BASE + LAPIC_EOI) = 0;
         return;
     }
     uint64_t cr2;
