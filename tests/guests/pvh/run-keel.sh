@@ -164,7 +164,8 @@ run_pair() {
     local elf pvh e0 eu opts="dom0_exit=wait"
     kernel "$d0"; e0=$elf; [ "$pvh" = 1 ] && opts="$opts dom0=pvh"
     kernel "$du"; eu=$elf; local upvh=$pvh
-    opts="$opts domu=1:$du:32M${upvh:+}"; [ "$upvh" = 1 ] && opts="$opts:pvh"
+    run_shape "$du"
+    opts="$opts domu=1:$du:32M:$vcpus"; [ "$upvh" = 1 ] && opts="$opts:pvh"
     [ -f "$e0" ] && [ -f "$eu" ] || { echo "FAIL pair $a0 + $au: not built"; fail=$((fail + 1)); return; }
     rm -f "$log"
     boot "$log" "$opts$extra" "$qopts" "$smp" "$e0$c0,$eu$cu"
