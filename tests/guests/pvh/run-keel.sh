@@ -7,7 +7,8 @@
 # the machine off and Keel reports as many free frames as before. Kernels
 # whose source says expect=crash run as a PVH domU beside a PV dom0
 # (`domu=1:NAME:32M:pvh`) and pass when Keel logs "domain 1 ('NAME'):
-# crashed: <reason>". Without names it also runs tests/guests/pvh/pairs.list.
+# crashed: <reason>". Without names it also runs tests/guests/pvh/pairs.list;
+# a name DOM0,DOMU,SMP[,extra...] runs one such pair.
 # Prints "PASS name" / "FAIL name: reason", then "keel-pvh: N passed, M
 # failed". Serial logs: build/guests/pvh/logs/NAME.keel.log.
 # -b runs each named kernel as dom0 in Bochs instead (a GRUB ISO, as
@@ -150,8 +151,13 @@ run_one() {
 
 # DOM0 and DOMU at once (each PVH or PV), as ../run-keel.sh's pairs.
 run_pair() {
-    local a0=$1 au=$2 smp=$3 why="" c0="" cu=""
+    local a0=$1 au=$2 why="" c0="" cu=""
     local d0=${a0%%@*} du=${au%%@*}
+    # The domU's shape first: run_shape sets smp/vcpus/expect (bash's
+    # dynamic scope would let it overwrite a local smp set before).
+    run_shape "$du"
+    local du_vcpus=$vcpus du_expect=$expect
+    local smp=$3
     local log=build/guests/pvh/logs/pair-${a0//[@+=]/_}-${au//[@+=]/_}.keel.log
     case $a0 in *@*) c0=" ${a0#*@}"; c0=${c0//+/ };; esac
     case $au in *@*) cu=" ${au#*@}"; cu=${cu//+/ };; esac
@@ -164,16 +170,14 @@ run_pair() {
     local elf pvh e0 eu opts="dom0_exit=wait"
     kernel "$d0"; e0=$elf; [ "$pvh" = 1 ] && opts="$opts dom0=pvh"
     kernel "$du"; eu=$elf; local upvh=$pvh
-    run_shape "$du"
-    opts="$opts domu=1:$du:32M:$vcpus"; [ "$upvh" = 1 ] && opts="$opts:pvh"
+    opts="$opts domu=1:$du:32M:$du_vcpus"; [ "$upvh" = 1 ] && opts="$opts:pvh"
     [ -f "$e0" ] && [ -f "$eu" ] || { echo "FAIL pair $a0 + $au: not built"; fail=$((fail + 1)); return; }
     rm -f "$log"
     boot "$log" "$opts$extra" "$qopts" "$smp" "$e0$c0,$eu$cu"
     local rc=$?
     [ "$rc" -eq 0 ] || why="QEMU ended with status $rc"
     grep -aq "(d0) keel-test: $d0: PASS\|^keel-test: $d0: PASS" "$log" || why="$why; dom0 ($d0) did not pass"
-    run_shape "$du"
-    if [ "$expect" = crash ] || [ "$au" = "pvh_wild_pt@badcr3=1" ]; then
+    if [ "$du_expect" = crash ] || [ "$au" = "pvh_wild_pt@badcr3=1" ]; then
         grep -aq "domain 1 ('$du'): crashed: " "$log" || why="$why; the domU was not crashed"
         grep -aq "keel-test: $du:" "$log" && why="$why; the domU printed a verdict: $(grep -a -o "keel-test: $du: .*" "$log" | head -1)"
     else
@@ -203,6 +207,8 @@ if [ -n "$BOCHS" ]; then
     exit
 fi
 for a in "${names[@]}"; do
+    case $a in *,*)         # one pair: DOM0,DOMU,SMP[,extra...]
+        IFS=, read -r -a p <<<"$a"; run_pair "${p[@]}"; continue;; esac
     run_shape "${a%%@*}"
     # Crash tests run in the pairs when no names were given.
     [ $# -eq 0 ] && [ "$expect" = crash ] && continue

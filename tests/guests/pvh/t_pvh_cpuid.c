@@ -7,23 +7,6 @@
 
 GUEST_TEST("pvh_cpuid");
 
-static long rdmsr_probe(uint32_t msr, uint64_t *val)
-{
-    uint32_t lo = 0, hi = 0;
-    unsigned before = last_trap.count;
-    __asm__ __volatile__("leaq 1f(%%rip), %%rax\n\tmovq %%rax, trap_resume_rip(%%rip)\n\t"
-                         "movl %[m], %%ecx\n\trdmsr\n\tmovl %%eax, %[lo]\n\tmovl %%edx, %[hi]\n"
-                         "1:\n\tmovq $0, trap_resume_rip(%%rip)"
-                         : [lo] "+m"(lo), [hi] "+m"(hi) : [m] "r"(msr) : "rax", "rcx", "rdx", "memory");
-    *val = ((uint64_t)hi << 32) | lo;
-    return last_trap.count != before ? (long)last_trap.vector : -1;
-}
-
-static long wrmsr_probe(uint32_t msr, uint64_t val)
-{
-    return PROBE("wrmsr", "c"(msr), "a"((uint32_t)val), "d"((uint32_t)(val >> 32)));
-}
-
 void test_main(void)
 {
     struct cpuid r = cpuid(xen_cpuid_base, 0);
@@ -72,14 +55,16 @@ void test_main(void)
     check_eq("rdmsr VM_CR", rdmsr_probe(0xc0010114, &v), -1);
     check_eq("VM_CR value", v, 0);
     check_eq("wrmsr VM_CR", wrmsr_probe(0xc0010114, 0x10), -1);
-    check_eq("VM_CR after a write", rdmsr(0xc0010114), 0);
+    check_eq("rdmsr VM_CR after a write", rdmsr_probe(0xc0010114, &v), -1);
+    check_eq("VM_CR after a write", v, 0);
     check_eq("rdmsr VM_HSAVE_PA", rdmsr_probe(0xc0010117, &v), -1);
     check_eq("VM_HSAVE_PA at start", v, 0);
     check_eq("wrmsr VM_HSAVE_PA 0x1000", wrmsr_probe(0xc0010117, 0x1000), -1);
-    check_eq("VM_HSAVE_PA read back", rdmsr(0xc0010117), 0x1000);
+    check_eq("rdmsr VM_HSAVE_PA again", rdmsr_probe(0xc0010117, &v), -1);
+    check_eq("VM_HSAVE_PA read back", v, 0x1000);
     check_eq("wrmsr VM_HSAVE_PA 0x1001", wrmsr_probe(0xc0010117, 0x1001), 13);
     check_eq("wrmsr VM_HSAVE_PA above 0xfd00000000", wrmsr_probe(0xc0010117, 0xfe00000000UL), 13);
-    wrmsr(0xc0010117, 0);
+    wrmsr_probe(0xc0010117, 0);
     /* EFER.SVME cannot be set (Xen logs "Invalid EFER update ... SVME
      * without nested virt"). */
     uint64_t efer = rdmsr(0xc0000080);

@@ -188,6 +188,22 @@ extern volatile uint64_t trap_resume_rip;
                              :: __VA_ARGS__ : "r11", "memory");             \
         last_trap.count != _before ? (long)last_trap.vector : -1L; })
 void idt_load(void);                /* this CPU (APs too) */
+/* rdmsr/wrmsr that may fault: the vector (13 = #GP) or -1 if it completed. */
+static inline long rdmsr_probe(uint32_t msr, uint64_t *val)
+{
+    uint32_t lo = 0, hi = 0;
+    unsigned before = last_trap.count;
+    __asm__ __volatile__("leaq 1f(%%rip), %%rax\n\tmovq %%rax, trap_resume_rip(%%rip)\n\t"
+                         "movl %[m], %%ecx\n\trdmsr\n\tmovl %%eax, %[lo]\n\tmovl %%edx, %[hi]\n"
+                         "1:\n\tmovq $0, trap_resume_rip(%%rip)"
+                         : [lo] "+m"(lo), [hi] "+m"(hi) : [m] "r"(msr) : "rax", "rcx", "rdx", "memory");
+    *val = ((uint64_t)hi << 32) | lo;
+    return last_trap.count != before ? (long)last_trap.vector : -1;
+}
+static inline long wrmsr_probe(uint32_t msr, uint64_t val)
+{
+    return PROBE("wrmsr", "c"(msr), "a"((uint32_t)val), "d"((uint32_t)(val >> 32)));
+}
 
 /* ---- page tables (identity map, 2 MiB pages) ---- */
 #define PTE_P   (1UL << 0)
