@@ -75,10 +75,10 @@ run_bochs() {
     [ -f "$elf" ] || { echo "FAIL $name (bochs $BOCHS): not built"; fail=$((fail + 1)); return; }
     local mod=$elf
     if [ -n "$args" ]; then
-        # mkiso.sh gives a module its file name as command line: name a
-        # copy after the arguments ('+' between words; the library's
-        # cmdline_option takes '+' as a separator).
-        args=${args# }; mkdir -p "$base.mod"; mod=$base.mod/${args// /+}; cp "$elf" "$mod"
+        # mkiso.sh gives a module its file name as command line, and Keel
+        # takes the first word as the module's name: a copy named
+        # "NAME ARGS" carries the arguments.
+        mkdir -p "$base.mod"; mod="$base.mod/$name$args"; cp "$elf" "$mod"
     fi
     tools/mkiso.sh build/keel.elf "$iso" 0 "dom0=pvh dom0_max_vcpus=$vcpus dom0_mem=64M" "$mod" >/dev/null 2>&1 ||
         { echo "FAIL $name (bochs $BOCHS): tools/mkiso.sh failed"; fail=$((fail + 1)); return; }
