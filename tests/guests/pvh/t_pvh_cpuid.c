@@ -32,9 +32,14 @@ void test_main(void)
     check(!(r.c & (1u << 5)), "VMX visible (ecx %#x)", r.c);
     r = cpuid(0x80000001, 0);
     check(!(r.c & (1u << 2)), "SVM visible (0x80000001 ecx %#x)", r.c);
-    r = cpuid(0x8000000a, 0);                   /* SVM features leaf */
-    printk("0x8000000a: %#x %#x %#x %#x\n", r.a, r.b, r.c, r.d);
-    check(r.a == 0 && r.b == 0 && r.d == 0, "SVM leaf 0x8000000a not empty");
+    /* The SVM leaf, where the extended range reaches it (an Intel CPU
+     * answers leaves past its maximum with its highest basic leaf: Bochs'
+     * Skylake-X gave leaf 0x16's MHz figures there). */
+    if (cpuid(0x80000000, 0).a >= 0x8000000a) {
+        r = cpuid(0x8000000a, 0);
+        printk("0x8000000a: %#x %#x %#x %#x\n", r.a, r.b, r.c, r.d);
+        check(r.a == 0 && r.b == 0 && r.d == 0, "SVM leaf 0x8000000a not empty");
+    }
 
     /* MSRs that read: EFER (LME|LMA, no SVME), APIC base, TSC. */
     uint64_t v;
@@ -46,25 +51,33 @@ void test_main(void)
     check_eq("rdmsr APIC_BASE", rdmsr_probe(0x1b, &v), -1);
     printk("APIC base %#lx\n", v);
 
-    /* MSRs of hardware virtualisation. Xen 4.17 (svm.c svm_msr_read/
+    /* MSRs of hardware virtualisation. The VMX MSRs #GP without nested
+     * virtualisation on either vendor. AMD (Xen 4.17 svm.c svm_msr_read/
      * write_intercept, run-xen.sh pvh_cpuid): VM_CR reads 0 and ignores
      * writes; VM_HSAVE_PA is a per-vCPU shadow even without nested
-     * virtualisation (#GP if not page-aligned or above 0xfd00000000); the
-     * VMX MSRs #GP on an AMD CPU. */
+     * virtualisation (#GP if not page-aligned or above 0xfd00000000).
+     * Intel: both are unknown MSRs, #GP (Xen 4.17 vmx.c has no case for
+     * them; from the source, no Intel rig runs Xen here). */
     check_eq("rdmsr VMX_BASIC", rdmsr_probe(0x480, &v), 13);
-    check_eq("rdmsr VM_CR", rdmsr_probe(0xc0010114, &v), -1);
-    check_eq("VM_CR value", v, 0);
-    check_eq("wrmsr VM_CR", wrmsr_probe(0xc0010114, 0x10), -1);
-    check_eq("rdmsr VM_CR after a write", rdmsr_probe(0xc0010114, &v), -1);
-    check_eq("VM_CR after a write", v, 0);
-    check_eq("rdmsr VM_HSAVE_PA", rdmsr_probe(0xc0010117, &v), -1);
-    check_eq("VM_HSAVE_PA at start", v, 0);
-    check_eq("wrmsr VM_HSAVE_PA 0x1000", wrmsr_probe(0xc0010117, 0x1000), -1);
-    check_eq("rdmsr VM_HSAVE_PA again", rdmsr_probe(0xc0010117, &v), -1);
-    check_eq("VM_HSAVE_PA read back", v, 0x1000);
-    check_eq("wrmsr VM_HSAVE_PA 0x1001", wrmsr_probe(0xc0010117, 0x1001), 13);
-    check_eq("wrmsr VM_HSAVE_PA above 0xfd00000000", wrmsr_probe(0xc0010117, 0xfe00000000UL), 13);
-    wrmsr_probe(0xc0010117, 0);
+    if (cpu_is_amd) {
+        check_eq("rdmsr VM_CR", rdmsr_probe(0xc0010114, &v), -1);
+        check_eq("VM_CR value", v, 0);
+        check_eq("wrmsr VM_CR", wrmsr_probe(0xc0010114, 0x10), -1);
+        check_eq("rdmsr VM_CR after a write", rdmsr_probe(0xc0010114, &v), -1);
+        check_eq("VM_CR after a write", v, 0);
+        check_eq("rdmsr VM_HSAVE_PA", rdmsr_probe(0xc0010117, &v), -1);
+        check_eq("VM_HSAVE_PA at start", v, 0);
+        check_eq("wrmsr VM_HSAVE_PA 0x1000", wrmsr_probe(0xc0010117, 0x1000), -1);
+        check_eq("rdmsr VM_HSAVE_PA again", rdmsr_probe(0xc0010117, &v), -1);
+        check_eq("VM_HSAVE_PA read back", v, 0x1000);
+        check_eq("wrmsr VM_HSAVE_PA 0x1001", wrmsr_probe(0xc0010117, 0x1001), 13);
+        check_eq("wrmsr VM_HSAVE_PA above 0xfd00000000", wrmsr_probe(0xc0010117, 0xfe00000000UL), 13);
+        wrmsr_probe(0xc0010117, 0);
+    } else {
+        check_eq("rdmsr VM_CR (Intel)", rdmsr_probe(0xc0010114, &v), 13);
+        check_eq("rdmsr VM_HSAVE_PA (Intel)", rdmsr_probe(0xc0010117, &v), 13);
+        check_eq("wrmsr VM_HSAVE_PA (Intel)", wrmsr_probe(0xc0010117, 0x1000), 13);
+    }
     /* EFER.SVME cannot be set (Xen logs "Invalid EFER update ... SVME
      * without nested virt"). */
     uint64_t efer = rdmsr(0xc0000080);
