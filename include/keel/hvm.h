@@ -37,6 +37,7 @@ struct hvm_vcpu {
     uint64_t hypercall_page_gpa;        /* last write of MSR 0x40000000, 0: none */
     bool vcpu_info_registered;          /* VCPUOP_register_vcpu_info done */
     uint64_t tsc_aux;                   /* MSR TSC_AUX as the guest wrote it */
+    uint64_t vm_hsave_pa;               /* AMD VM_HSAVE_PA as the guest wrote it (kept only) */
     bool crashed_logged;
 };
 

@@ -33,6 +33,9 @@ static void hvm_cpuid_policy(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32
     case 0x80000001:
         r[3] &= ~(1U << 27);            /* RDTSCP: likewise */
         break;
+    case 0x8000000a:                    /* SVM features: no nested SVM (Xen: empty) */
+        r[0] = r[1] = r[2] = r[3] = 0;
+        break;
     case 0x40000002:
         r[2] = 0;                       /* MMU_PT_UPDATE_PRESERVE_AD is PV's */
         break;

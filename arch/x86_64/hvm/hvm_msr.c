@@ -29,6 +29,9 @@
 #define MSR_KERNEL_GS_BASE_ 0xc0000102
 #define MSR_HYPERCALL_PAGE  0x40000000
 #define MSR_TSC_AUX_        0xc0000103
+#define MSR_VM_CR_          0xc0010114
+#define MSR_VM_HSAVE_PA_    0xc0010117
+#define HSAVE_PA_MAX        0xfd00000000UL      /* Xen 4.17 svm.c: above is #GP */
 
 #define EFER_GUEST_BITS     ((1UL << 0) | (1UL << 8) | (1UL << 10) | (1UL << 11))  /* SCE LME LMA NXE */
 
@@ -64,8 +67,11 @@ static int write_hypercall_page(struct vcpu *v, uint64_t gpa)
         return -1;
     memset(page, 0xcc, PAGE_SIZE);
     for (uint32_t n = 0; n < PAGE_SIZE / 32; n++) {
-        if (n == __HYPERVISOR_iret)
+        if (n == __HYPERVISOR_iret) {           /* PV's iret has no HVM form: ud2 (as Xen) */
+            page[n * 32] = 0x0f;
+            page[n * 32 + 1] = 0x0b;
             continue;
+        }
         uint8_t *s = page + n * 32;
         s[0] = 0xb8;
         memcpy(s + 1, &n, 4);
@@ -75,6 +81,15 @@ static int write_hypercall_page(struct vcpu *v, uint64_t gpa)
     int rc = hvm_copy_to_gpa(v->d, gpa, page, PAGE_SIZE);
     free_pages(page, 0);
     return rc;
+}
+
+/* AMD's SVM MSRs, as Xen 4.17 gives them to an HVM guest without nested
+ * virtualisation (svm.c svm_msr_read/write_intercept): VM_CR reads 0 and
+ * ignores writes, VM_HSAVE_PA is a per-vCPU value the guest may set. On
+ * Intel they do not exist (#GP). */
+static bool svm_msrs_exist(void)
+{
+    return hvm_vendor->npt_format == HVM_NPT_X86_64;   /* the SVM backend */
 }
 
 bool hvm_msr_read(struct vcpu *v, struct cpu_regs *regs, const struct hvm_exit *e)
@@ -96,7 +111,18 @@ bool hvm_msr_read(struct vcpu *v, struct cpu_regs *regs, const struct hvm_exit *
     case MSR_TSC_AUX_:
         val = v->hvm->tsc_aux;
         break;
+    case MSR_VM_CR_:
+        if (!svm_msrs_exist())
+            goto gp;
+        val = 0;
+        break;
+    case MSR_VM_HSAVE_PA_:
+        if (!svm_msrs_exist())
+            goto gp;
+        val = v->hvm->vm_hsave_pa;
+        break;
     default:
+    gp:
         hvm_inject_exception(v, VEC_GP, true, 0);
         return true;
     }
@@ -130,6 +156,14 @@ bool hvm_msr_write(struct vcpu *v, struct cpu_regs *regs, const struct hvm_exit 
         ok = !(val >> 32);
         if (ok)
             v->hvm->tsc_aux = val;      /* kept only: RDTSCP/RDPID are hidden (hvm_cpuid.c) */
+        break;
+    case MSR_VM_CR_:
+        ok = svm_msrs_exist();          /* the write is ignored */
+        break;
+    case MSR_VM_HSAVE_PA_:
+        ok = svm_msrs_exist() && !(val & 0xfff) && val <= HSAVE_PA_MAX;
+        if (ok)
+            v->hvm->vm_hsave_pa = val;
         break;
     default:
         ok = false;
