@@ -109,6 +109,10 @@ struct hvm_exit {
             uint16_t port;
             uint8_t size;   /* 1, 2 or 4 bytes */
             bool in, string, rep;
+            /* String I/O only, 0 when the backend cannot tell (generic code
+             * then assumes the mode's default and DS): the address size in
+             * bytes (2, 4, 8) and OUTS' source segment (enum hvm_seg_id + 1). */
+            uint8_t addr_size, seg;
         } io;
         struct {
             uint32_t index;

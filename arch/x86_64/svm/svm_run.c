@@ -27,6 +27,10 @@ static void decode_io(const struct vmcb *vm, struct hvm_exit *e, uint64_t rip)
     e->io.in = i & 1;
     e->io.string = i & (1U << 2);
     e->io.rep = i & (1U << 3);
+    /* AMD APM vol. 2 15.10.2: A16/A32/A64 in bits 7-9, the segment of OUTS
+     * in bits 10-12 (ES CS SS DS FS GS, as enum hvm_seg_id). */
+    e->io.addr_size = (i & (1U << 9)) ? 8 : (i & (1U << 8)) ? 4 : (i & (1U << 7)) ? 2 : 0;
+    e->io.seg = (uint8_t)(((i >> 10) & 7) + 1);
     /* EXITINFO2 is the next RIP for IOIO even without NRIP save. */
     if (vm->exitinfo2 > rip && vm->exitinfo2 - rip <= 15)
         e->insn_len = (unsigned)(vm->exitinfo2 - rip);
