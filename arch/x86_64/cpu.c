@@ -10,6 +10,7 @@
 #include <keel/traps.h>
 #include <keel/x86.h>
 #include <keel/vcpu.h>
+#include <keel/vmx.h>
 
 bool opt_smep = true, opt_smap = true;
 /* Read by the entry code: clear EFLAGS.AC on entry from a guest (clac
@@ -202,6 +203,7 @@ void cpu_init(struct percpu *pc)
     if (pc->cpu_id == 0)
         smap_decide();
     cpu_control_regs();
+    vmx_cpu_init(pc->cpu_id);
     pv_cpu_init();
     if (pc->cpu_id == 0)
         log_info("cpu: protections: NX %s, WP on, SMEP %s, SMAP %s\n", on_off(boot_cpu.nx, true),

@@ -87,6 +87,12 @@ case_bochs_selftest() {
     expect_line "apic: x2APIC mode, timer in TSC-deadline mode"
     expect_cpus "$BXCOUNT"
     expect_timers "$BXCOUNT"
+    expect_line "hvm: VMX (EPT, VPID, unrestricted guest)"
+    # The VMX backend's own guest (arch/x86_64/vmx/selftest_vmx.c).
+    expect_line "selftest: vmx: exits CPUID, I/O, VMCALL, EPT violation in order"
+    expect_line "selftest: vmx: guest read GPA 0x40000000 outside its memory"
+    expect_line "vmx: VMRESUME failed: VM-instruction error 7 (entry with invalid control fields)"
+    expect_line "selftest: vmx_guest: ok"
     expect_selftest
     expect_line "keel: powering off"
 }

@@ -1,0 +1,119 @@
+/* Guest CR0, CR4 and EFER. VMX fixes some CR0/CR4 bits (CR0.NE, CR4.VMXE
+ * on every CPU); Keel owns those bits through the guest/host masks, the
+ * guest sees its own values in the read shadows, and a guest write that
+ * changes an owned bit exits here. With "load IA32_EFER" the guest's EFER
+ * is a VMCS field; EFER.LMA and the "IA-32e mode guest" entry control
+ * follow EFER.LME and CR0.PG as the CPU would set them (SDM vol. 3 25.3,
+ * 27.3.1.1, and 10.8.5 for LMA). */
+#include <keel/errno.h>
+#include <keel/x86.h>
+#include "vmcs.h"
+#include "vmx_internal.h"
+
+#define CR4_VMXE    (1UL << 13)
+#define EFER_LMA    (1UL << 10)
+
+static void set_long_mode(struct vmx_vcpu *vv)
+{
+    bool lma = (vv->efer & EFER_LME) && (vv->cr0_shadow & CR0_PG);
+    uint64_t efer = lma ? vv->efer | EFER_LMA : vv->efer & ~EFER_LMA;
+    uint32_t entry = lma ? vv->entry_ctls | ENTRY_GUEST_64 : vv->entry_ctls & ~ENTRY_GUEST_64;
+    vv->efer = efer;
+    vmcs_write64(VMCS_GUEST_EFER, efer);
+    if (entry != vv->entry_ctls) {
+        vv->entry_ctls = entry;
+        vmcs_write32(VMCS_ENTRY_CTLS, entry);
+    }
+}
+
+int vmx_set_cr0(struct vmx_vcpu *vv, uint64_t val)
+{
+    if ((val >> 32) || ((val & CR0_PG) && !(val & CR0_PE)))
+        return -EINVAL;
+    uint64_t fixed0 = vmx_caps.cr0_fixed0 & ~(CR0_PE | CR0_PG);
+    vv->cr0_shadow = val;
+    vmcs_writen(VMCS_CR0_SHADOW, val);
+    vmcs_writen(VMCS_GUEST_CR0, vmx_cr_fixed(val, fixed0, vmx_caps.cr0_fixed1));
+    set_long_mode(vv);
+    return 0;
+}
+
+int vmx_set_cr4(struct vmx_vcpu *vv, uint64_t val)
+{
+    /* The guest has no VMX: it may not set VMXE (nor bits the CPU lacks). */
+    if ((val & CR4_VMXE) || (val & ~vmx_caps.cr4_fixed1))
+        return -EINVAL;
+    vv->cr4_shadow = val;
+    vmcs_writen(VMCS_CR4_SHADOW, val);
+    vmcs_writen(VMCS_GUEST_CR4, vmx_cr_fixed(val, vmx_caps.cr4_fixed0, vmx_caps.cr4_fixed1));
+    return 0;
+}
+
+void vmx_set_efer(struct vmx_vcpu *vv, uint64_t val)
+{
+    vv->efer = val & ~EFER_LMA;
+    set_long_mode(vv);
+}
+
+/* GPR n of a MOV CR exit (SDM table 27-3: 0 RAX ... 15 R15); RSP is the
+ * guest's, kept in regs too. */
+static uint64_t *gpr(struct cpu_regs *regs, unsigned n)
+{
+    switch (n) {
+    case 0: return &regs->rax;
+    case 1: return &regs->rcx;
+    case 2: return &regs->rdx;
+    case 3: return &regs->rbx;
+    case 4: return &regs->rsp;
+    case 5: return &regs->rbp;
+    case 6: return &regs->rsi;
+    case 7: return &regs->rdi;
+    case 8: return &regs->r8;
+    case 9: return &regs->r9;
+    case 10: return &regs->r10;
+    case 11: return &regs->r11;
+    case 12: return &regs->r12;
+    case 13: return &regs->r13;
+    case 14: return &regs->r14;
+    default: return &regs->r15;
+    }
+}
+
+int vmx_handle_cr_access(struct vmx_vcpu *vv, struct cpu_regs *regs, const struct vmx_exit *exit)
+{
+    uint64_t q = exit->qualification;
+    unsigned cr = CR_QUAL_CR(q);
+    uint64_t *r = gpr(regs, CR_QUAL_GPR(q));
+    int rc = 0;
+
+    switch (CR_QUAL_TYPE(q)) {
+    case 0:                                     /* MOV to CR */
+        if (cr == 0)
+            rc = vmx_set_cr0(vv, *r);
+        else if (cr == 4)
+            rc = vmx_set_cr4(vv, *r);
+        else if (cr == 3)
+            vmcs_writen(VMCS_GUEST_CR3, *r);
+        else
+            rc = -EINVAL;
+        break;
+    case 1:                                     /* MOV from CR (CR3 only) */
+        if (cr == 3)
+            *r = vmcs_readn(VMCS_GUEST_CR3);
+        else
+            rc = -EINVAL;
+        break;
+    case 2:                                     /* CLTS */
+        rc = vmx_set_cr0(vv, vv->cr0_shadow & ~CR0_TS);
+        break;
+    default:                                    /* LMSW: bits 0-3, PE cannot be cleared */
+        rc = vmx_set_cr0(vv, (vv->cr0_shadow & ~0xeUL) | (CR_QUAL_LMSW_DATA(q) & 0xf));
+        break;
+    }
+    if (rc) {
+        vmx_inject_exception(vv, 13, true, 0);
+        return -EINVAL;
+    }
+    vmx_skip_insn(vv, regs, exit);
+    return 0;
+}
