@@ -2,6 +2,7 @@
 #include <keel/cpu.h>
 #include <keel/cmdline.h>
 #include <keel/cpufeature.h>
+#include <keel/hvm.h>
 #include <keel/fpu.h>
 #include <keel/log.h>
 #include <keel/mm.h>
@@ -10,7 +11,6 @@
 #include <keel/traps.h>
 #include <keel/x86.h>
 #include <keel/vcpu.h>
-#include <keel/vmx.h>
 
 bool opt_smep = true, opt_smap = true;
 /* Read by the entry code: clear EFLAGS.AC on entry from a guest (clac
@@ -203,9 +203,9 @@ void cpu_init(struct percpu *pc)
     if (pc->cpu_id == 0)
         smap_decide();
     cpu_control_regs();
-    vmx_cpu_init(pc->cpu_id);
     pv_cpu_init();
     if (pc->cpu_id == 0)
         log_info("cpu: protections: NX %s, WP on, SMEP %s, SMAP %s\n", on_off(boot_cpu.nx, true),
                  on_off(boot_cpu.smep, opt_smep), smap_state());
+    hvm_cpu_init();                     /* SVM/VMX on, or the `hvm: none` line */
 }

@@ -69,6 +69,8 @@ struct vcpu {
     mfn_t ldt_frames[16];               /* the frames under it (SEG_DESC typed) */
     uint64_t ldt_gen;                   /* names this LDT for the CPUs' LDT areas */
     struct fpu_state *fpu;              /* FPU/SSE/AVX state and XCR0 (keel/fpu.h) */
+    struct hvm_vcpu *hvm;               /* PVH vCPUs: generic HVM state (keel/hvm.h), else NULL */
+    void *hvm_vendor_state;             /* PVH vCPUs: the backend's state (keel/hvm_vendor.h) */
 };
 
 struct vcpu *vcpu_create(struct domain *d, unsigned id, unsigned processor);

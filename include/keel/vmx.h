@@ -9,17 +9,15 @@
 #include <keel/vmx_caps.h>
 #include <keel/ept.h>
 
-/* ---- per CPU (vmx/enable.c) ---- */
-/* Boot CPU: reads the capability MSRs once and decides whether Keel uses
- * VMX (needs EPT and unrestricted guest); every CPU then enters VMX
- * operation in vmx_cpu_init (from cpu_init). */
-void vmx_boot_init(void);
-void vmx_cpu_init(unsigned cpu);
-/* VMX usable: the boot CPU qualified and no CPU failed VMXON so far. */
+/* ---- per CPU (vmx/enable.c), through hvm_vendor_ops ---- */
+/* Boot CPU: reads the capability MSRs once; Keel uses VMX only with EPT
+ * (4-level, WB), unrestricted guest and EFER load/save. */
+bool vmx_probe(char *features, size_t len);
+/* Every CPU: IA32_FEATURE_CONTROL, CR0/CR4 fixed bits, VMXON. */
+int vmx_cpu_enable(void);
+/* VMX on: the boot CPU entered VMX operation and no CPU failed to. */
 bool vmx_usable(void);
 extern struct vmx_caps vmx_caps;
-/* "VMX (EPT, VPID, unrestricted guest)" */
-const char *vmx_describe(void);
 
 /* ---- a vCPU (vmx/vcpu.c) ---- */
 struct vmx_exit {
@@ -35,19 +33,26 @@ struct vmx_exit {
 };
 
 #define VMX_EXIT_COUNTERS   65
+#define VMX_NR_SYSCALL_MSRS 5           /* STAR, LSTAR, CSTAR, SFMASK, KERNEL_GS_BASE */
 
 struct vmx_vcpu {
     void *vmcs;                         /* one page, revision id first */
     paddr_t vmcs_pa;
-    int cpu;                            /* CPU it is active on, -1: clear */
+    int cpu;                            /* CPU it is active on, -1: clear (nowhere) */
+    int last_cpu;                       /* where it last ran: a move flushes its VPID */
     bool launched;                      /* VMLAUNCH done since the last VMCLEAR */
+    bool flush_pending;                 /* INVEPT + INVVPID before the next entry */
     uint16_t vpid;                      /* 0: VPIDs not used */
-    struct ept *ept;                    /* the domain's (shared by its vCPUs) */
+    uint64_t eptp;                      /* 0: no EPT root yet (entry would fail) */
     uint8_t *msr_bitmap;                /* 1 page: a set bit = the access exits */
     uint8_t *io_bitmap;                 /* 2 pages (A: ports 0-0x7fff, B: the rest) */
     uint64_t cr2;                       /* the guest's CR2 (not in the VMCS) */
     uint64_t cr0_shadow, cr4_shadow;    /* CR0/CR4 as the guest believes them */
-    uint64_t efer;                      /* the guest's IA32_EFER */
+    uint64_t efer;                      /* the guest's IA32_EFER (LMA included) */
+    uint64_t dr[4], dr6, dr7;           /* the guest's debug registers (virtual only) */
+    /* Syscall MSRs are not in the VMCS: the guest's are on the CPU from
+     * vcpu_load to vcpu_put, Keel's own are put back then. */
+    uint64_t guest_msrs[VMX_NR_SYSCALL_MSRS], host_msrs[VMX_NR_SYSCALL_MSRS];
     uint32_t entry_ctls;                /* VM-entry controls as last written */
     uint32_t proc_ctls;                 /* primary processor-based controls */
     uint32_t pending_event;             /* VM-entry interruption info to inject (0: none) */
@@ -56,26 +61,38 @@ struct vmx_vcpu {
     uint64_t exits[VMX_EXIT_COUNTERS];  /* per basic exit reason */
 };
 
-/* A VMCS for a vCPU of a domain whose memory `ept` maps, in the PVH
- * start state (vmx_vcpu_set_pvh_entry); every port and MSR exits. */
-int vmx_vcpu_init(struct vmx_vcpu *vv, struct ept *ept);
+/* ---- life cycle (vmx/vcpu.c) ---- */
+/* A VMCS in the PVH start state (32-bit protected mode, paging off, flat
+ * 4 GiB CS/DS/ES/SS, TR a busy 32-bit TSS; ref/xen-pv-abi.md, PVH); every
+ * port and MSR exits; no EPT root yet. Leaves the VMCS clear. */
+int vmx_vcpu_init(struct vmx_vcpu *vv);
 void vmx_vcpu_destroy(struct vmx_vcpu *vv);
-/* PVH entry (ref/xen-pv-abi.md, PVH): 32-bit protected mode, paging off,
- * flat 4 GiB CS/DS/ES/SS, TR a 32-bit TSS; EBX = start info, EIP = entry. */
-void vmx_vcpu_set_pvh_entry(struct vmx_vcpu *vv, struct cpu_regs *regs, uint64_t entry,
-                            uint64_t start_info);
-/* Runs the guest from regs (GPRs, RIP, RSP, RFLAGS) until it exits; regs and
- * *exit then describe the exit. 0, or -EIO when VMLAUNCH/VMRESUME failed
- * (the VM-instruction error is logged: the caller crashes the domain).
- * Interrupts must be on; they are off only around the entry. */
+/* vv becomes current on this CPU / leaves it (VMCLEAR: then it may be
+ * loaded on any CPU). Either may be called with interrupts off. */
+void vmx_vcpu_load(struct vmx_vcpu *vv);
+void vmx_vcpu_put(struct vmx_vcpu *vv);
+/* The registers of the PVH entry: EIP = entry, EBX = start info. */
+void vmx_pvh_entry_regs(struct cpu_regs *regs, uint64_t entry, uint64_t start_info);
+
+/* ---- one round trip (vmx/run.c) ---- */
+/* Runs the guest from regs (GPRs, RIP, RSP, RFLAGS) until an exit Keel's
+ * generic code must see; regs and *exit then describe it. MOV CR and MOV DR
+ * exits are served inside. 0, or -EIO when VMLAUNCH/VMRESUME failed (the
+ * VM-instruction error is logged: the caller crashes the domain). Loads vv
+ * if it is not current here. Interrupts: left as found, except that with
+ * them on, an interrupt that made the guest exit is taken before return. */
 int vmx_vcpu_run(struct vmx_vcpu *vv, struct cpu_regs *regs, struct vmx_exit *exit);
 /* The guest instruction that exited is done: RIP past it (exit->insn_len),
  * and a blocking-by-STI/MOV-SS shadow ends. */
 void vmx_skip_insn(struct vmx_vcpu *vv, struct cpu_regs *regs, const struct vmx_exit *exit);
-/* Queues an event for the next entry: an external interrupt (vector), NMI
- * or hardware exception (with an error code when has_error). */
+
+/* ---- events, intercepts (vmx/events.c) ---- */
+/* Queues an event for the next entry: a hardware exception (NMI for vector
+ * 2), with an error code when has_error; an external interrupt; a software
+ * interrupt (INT n, insn_len bytes). */
 void vmx_inject_exception(struct vmx_vcpu *vv, unsigned vector, bool has_error, uint32_t error);
 void vmx_inject_interrupt(struct vmx_vcpu *vv, unsigned vector);
+void vmx_inject_swint(struct vmx_vcpu *vv, unsigned vector, unsigned insn_len);
 /* Whether the guest takes an external interrupt now (RFLAGS.IF, no STI or
  * MOV-SS shadow, nothing queued); interrupt-window exiting on/off. */
 bool vmx_interrupt_allowed(struct vmx_vcpu *vv, const struct cpu_regs *regs);
@@ -83,14 +100,15 @@ void vmx_set_interrupt_window(struct vmx_vcpu *vv, bool on);
 /* Ports and MSRs the guest may use without exits. */
 void vmx_io_allow(struct vmx_vcpu *vv, uint16_t port, bool allow);
 void vmx_msr_allow(struct vmx_vcpu *vv, uint32_t msr, bool read, bool write);
-/* Guest control registers and EFER as the guest sees them (MOV CR exits and
- * the MSR policy call these): fixed bits, shadows, IA-32e mode kept right. */
+
+/* ---- guest state (vmx/cr.c, vmx/state.c) ---- */
+/* These reach the VMCS of a vCPU current on this CPU or of one loaded
+ * nowhere (borrowed for the access). */
 int vmx_set_cr0(struct vmx_vcpu *vv, uint64_t val);
 int vmx_set_cr4(struct vmx_vcpu *vv, uint64_t val);
 void vmx_set_efer(struct vmx_vcpu *vv, uint64_t val);
-/* Handles a CR-access exit (MOV to/from CR0/3/4, CLTS, LMSW): 0, or -EINVAL
- * when the guest must get #GP (injected already). */
-int vmx_handle_cr_access(struct vmx_vcpu *vv, struct cpu_regs *regs, const struct vmx_exit *exit);
+void vmx_set_eptp(struct vmx_vcpu *vv, uint64_t eptp);
+void vmx_set_tsc_offset(struct vmx_vcpu *vv, int64_t offset);
 /* Name of a basic exit reason ("CPUID", "EPT violation", ...). */
 const char *vmx_exit_name(uint32_t reason);
 /* The vCPU's VMCS state, to the log (crash reports). */

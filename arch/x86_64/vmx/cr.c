@@ -28,36 +28,47 @@ static void set_long_mode(struct vmx_vcpu *vv)
 
 int vmx_set_cr0(struct vmx_vcpu *vv, uint64_t val)
 {
+    struct vmcs_access a;
     if ((val >> 32) || ((val & CR0_PG) && !(val & CR0_PE)))
         return -EINVAL;
+    if (!vmcs_begin(vv, &a))
+        return -EIO;
     uint64_t fixed0 = vmx_caps.cr0_fixed0 & ~(CR0_PE | CR0_PG);
     vv->cr0_shadow = val;
     vmcs_writen(VMCS_CR0_SHADOW, val);
     vmcs_writen(VMCS_GUEST_CR0, vmx_cr_fixed(val, fixed0, vmx_caps.cr0_fixed1));
     set_long_mode(vv);
+    vmcs_end(vv, &a);
     return 0;
 }
 
 int vmx_set_cr4(struct vmx_vcpu *vv, uint64_t val)
 {
     /* The guest has no VMX: it may not set VMXE (nor bits the CPU lacks). */
+    struct vmcs_access a;
     if ((val & CR4_VMXE) || (val & ~vmx_caps.cr4_fixed1))
         return -EINVAL;
+    if (!vmcs_begin(vv, &a))
+        return -EIO;
     vv->cr4_shadow = val;
     vmcs_writen(VMCS_CR4_SHADOW, val);
     vmcs_writen(VMCS_GUEST_CR4, vmx_cr_fixed(val, vmx_caps.cr4_fixed0, vmx_caps.cr4_fixed1));
+    vmcs_end(vv, &a);
     return 0;
 }
 
 void vmx_set_efer(struct vmx_vcpu *vv, uint64_t val)
 {
+    struct vmcs_access a;
+    if (!vmcs_begin(vv, &a))
+        return;
     vv->efer = val & ~EFER_LMA;
     set_long_mode(vv);
+    vmcs_end(vv, &a);
 }
 
-/* GPR n of a MOV CR exit (SDM table 27-3: 0 RAX ... 15 R15); RSP is the
- * guest's, kept in regs too. */
-static uint64_t *gpr(struct cpu_regs *regs, unsigned n)
+/* RSP is the guest's, kept in regs too. */
+uint64_t *vmx_gpr(struct cpu_regs *regs, unsigned n)
 {
     switch (n) {
     case 0: return &regs->rax;
@@ -83,7 +94,7 @@ int vmx_handle_cr_access(struct vmx_vcpu *vv, struct cpu_regs *regs, const struc
 {
     uint64_t q = exit->qualification;
     unsigned cr = CR_QUAL_CR(q);
-    uint64_t *r = gpr(regs, CR_QUAL_GPR(q));
+    uint64_t *r = vmx_gpr(regs, CR_QUAL_GPR(q));
     int rc = 0;
 
     switch (CR_QUAL_TYPE(q)) {

@@ -7,6 +7,8 @@
 #include <keel/log.h>
 #include <keel/mm.h>
 #include <keel/percpu.h>
+#include <keel/printf.h>
+#include <keel/smp.h>
 #include <keel/string.h>
 #include <keel/x86.h>
 #include "vmcs.h"
@@ -16,6 +18,7 @@
 struct vmx_caps vmx_caps;
 unsigned long vmx_write_errors;
 static bool qualified;                  /* boot CPU: everything Keel needs */
+static bool boot_enabled;               /* the boot CPU is in VMX operation */
 static volatile bool cpu_failed;        /* some CPU could not enter VMX operation */
 static void *vmxon_region[NR_CPUS];
 
@@ -47,7 +50,7 @@ static bool may1(uint64_t cap, uint32_t bit) { return cap >> 32 & bit; }
 
 /* Keel's HVM guests need EPT with a 4-level WB walk and unrestricted guest
  * (the PVH entry runs with paging off); VPID is used where present. */
-static bool caps_qualify(const struct vmx_caps *c)
+static const char *caps_missing(const struct vmx_caps *c)
 {
     const char *missing = NULL;
     if (VMX_BASIC_REGION_SIZE(c->basic) > PAGE_SIZE)
@@ -62,9 +65,7 @@ static bool caps_qualify(const struct vmx_caps *c)
         missing = "INVEPT";
     else if (!may1(c->exit, EXIT_LOAD_EFER | EXIT_SAVE_EFER) || !may1(c->entry, ENTRY_LOAD_EFER))
         missing = "EFER load/save";
-    if (missing)
-        log_info("vmx: not used: the CPU lacks %s\n", missing);
-    return !missing;
+    return missing;
 }
 
 bool vmx_vpid_usable(void)
@@ -73,14 +74,26 @@ bool vmx_vpid_usable(void)
            (vmx_caps.ept_vpid & (VPID_CAP_INVVPID_SINGLE | VPID_CAP_INVVPID_ALL));
 }
 
-void vmx_boot_init(void)
+/* Boot CPU (hvm_vendor_ops.probe): reads the capability MSRs once and
+ * says whether Keel can use VMX here, and with what. */
+bool vmx_probe(char *features, size_t len)
 {
-    if (!boot_cpu.vmx || read_caps(&vmx_caps))
-        return;
-    qualified = caps_qualify(&vmx_caps);
+    if (!boot_cpu.vmx || read_caps(&vmx_caps)) {
+        snprintf(features, len, "no VMX capability MSRs");
+        return false;
+    }
     log_debug("vmx: basic %#lx pin %#lx proc %#lx proc2 %#lx exit %#lx entry %#lx ept/vpid %#lx\n",
               vmx_caps.basic, vmx_caps.pin, vmx_caps.proc, vmx_caps.proc2, vmx_caps.exit,
               vmx_caps.entry, vmx_caps.ept_vpid);
+    const char *missing = caps_missing(&vmx_caps);
+    if (missing) {
+        snprintf(features, len, "the CPU lacks %s", missing);
+        return false;
+    }
+    qualified = true;
+    snprintf(features, len, "%s", vmx_vpid_usable() ? "EPT, VPID, unrestricted guest"
+                                                      : "EPT, unrestricted guest");
+    return true;
 }
 
 /* IA32_FEATURE_CONTROL: firmware may have locked it with VMX off; if it
@@ -128,31 +141,28 @@ static int cpu_enable(unsigned cpu)
     return 0;
 }
 
-void vmx_cpu_init(unsigned cpu)
+/* Every CPU, boot CPU first (hvm_vendor_ops.cpu_enable). */
+int vmx_cpu_enable(void)
 {
-    if (cpu == 0)
-        vmx_boot_init();
-    if (!qualified)
-        return;
+    unsigned cpu = smp_processor_id();
     struct vmx_caps mine;
+    if (!qualified)
+        return -1;
     if (cpu != 0 && (read_caps(&mine) || memcmp(&mine, &vmx_caps, sizeof(mine)))) {
-        log_err("vmx: CPU %u: VMX capabilities differ from the boot CPU's: VMX off\n", cpu);
+        log_err("vmx: CPU %u: VMX capabilities differ from the boot CPU's\n", cpu);
         cpu_failed = true;
-        return;
+        return -1;
     }
-    if (cpu_enable(cpu))
+    if (cpu_enable(cpu)) {
         cpu_failed = true;
-    else if (cpu == 0)
-        log_info("hvm: %s\n", vmx_describe());
+        return -1;
+    }
+    if (cpu == 0)
+        boot_enabled = true;
+    return 0;
 }
 
 bool vmx_usable(void)
 {
-    return qualified && !cpu_failed;
-}
-
-const char *vmx_describe(void)
-{
-    return vmx_vpid_usable() ? "VMX (EPT, VPID, unrestricted guest)"
-                             : "VMX (EPT, unrestricted guest)";
+    return boot_enabled && !cpu_failed;
 }

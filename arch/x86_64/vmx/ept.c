@@ -8,13 +8,11 @@
 #include <keel/mm.h>
 #include <keel/smp.h>
 #include <keel/string.h>
-#include <keel/vmx_caps.h>
+#include "vmx_internal.h"
 
 #define INVEPT_SINGLE   1
 #define INVEPT_ALL      2
 #define LARGE_PAGES     512             /* 4 KiB pages in a 2 MiB leaf */
-
-extern struct vmx_caps vmx_caps;
 
 static uint64_t *table_alloc(struct ept *e, paddr_t *pa)
 {
@@ -147,12 +145,17 @@ static void invept(uint64_t type, uint64_t eptp)
     __asm__ __volatile__("invept %0, %1" : : "m"(desc), "r"(type) : "cc", "memory");
 }
 
-void ept_flush(const struct ept *e)
+void vmx_invept(uint64_t eptp)
 {
     if (vmx_caps.ept_vpid & EPT_CAP_INVEPT_SINGLE)
-        invept(INVEPT_SINGLE, e->eptp);
+        invept(INVEPT_SINGLE, eptp);
     else
         invept(INVEPT_ALL, 0);
+}
+
+void ept_flush(const struct ept *e)
+{
+    vmx_invept(e->eptp);
 }
 
 static void flush_here(void *arg)

@@ -1,5 +1,6 @@
 /* Self-test of the VMX backend without the HVM layer: a tiny 32-bit guest
  * (paging off: needs unrestricted guest) in one page EPT maps at 0x1000
+ * sets CR0.NE (a MOV CR0 exit the backend serves without returning), then
  * executes CPUID, an OUT, a VMCALL and a read outside its memory; the test
  * asserts those four exits in that order with their details. Then an entry
  * with a control the CPU refuses must fail as VMfailValid with
@@ -10,6 +11,7 @@
 #include <keel/mm.h>
 #include <keel/selftest.h>
 #include <keel/string.h>
+#include <keel/x86.h>
 #include "vmcs.h"
 #include "vmx_internal.h"
 
@@ -18,8 +20,14 @@
 #define OUTSIDE_GPA     0x40000000UL
 #define CPUID_EAX       0x4c45454bU     /* "KEEL" */
 #define MAX_EXITS       64              /* external interrupts come in between */
+#define CODE_CPUID      (GUEST_ENTRY + 14)  /* offsets in guest_code */
+#define CODE_VMCALL     (GUEST_ENTRY + 18)
+#define CODE_LOAD       (GUEST_ENTRY + 21)
 
 static const uint8_t guest_code[] = {
+    0x0f, 0x20, 0xc0,                   /* mov %cr0, %eax: the shadow (PE, ET) */
+    0x83, 0xc8, 0x20,                   /* or $0x20, %eax: NE, a bit Keel owns */
+    0x0f, 0x22, 0xc0,                   /* mov %eax, %cr0: exits, served inside */
     0xb8, 0x00, 0x00, 0x00, 0x00,       /* mov $0, %eax */
     0x0f, 0xa2,                         /* cpuid: exit, Keel sets EAX */
     0xe6, 0x80,                         /* out %al, $0x80 */
@@ -46,8 +54,12 @@ static int check_exit(struct vmx_vcpu *vv, struct cpu_regs *regs, const struct v
     }
     switch (e->reason) {
     case EXIT_CPUID:
-        ST_CHECK(regs->rip == GUEST_ENTRY + 5);
+        ST_CHECK(regs->rip == CODE_CPUID);
         ST_CHECK(e->insn_len == 2);
+        ST_CHECK(vv->exits[EXIT_CR_ACCESS] == 1);
+        ST_CHECK(vv->cr0_shadow == 0x31);       /* PE, ET, NE as the guest wrote */
+        if (vv->cr0_shadow != 0x31)
+            log_err("selftest: vmx: guest CR0 %#lx (Keel's %#lx)\n", vv->cr0_shadow, read_cr0());
         regs->rax = CPUID_EAX;
         break;
     case EXIT_IO:
@@ -57,7 +69,7 @@ static int check_exit(struct vmx_vcpu *vv, struct cpu_regs *regs, const struct v
         ST_CHECK((regs->rax & 0xff) == (CPUID_EAX & 0xff));
         break;
     case EXIT_VMCALL:
-        ST_CHECK(regs->rip == GUEST_ENTRY + 9);
+        ST_CHECK(regs->rip == CODE_VMCALL);
         ST_CHECK(regs->rax == CPUID_EAX);
         ST_CHECK(e->insn_len == 3);
         break;
@@ -65,7 +77,7 @@ static int check_exit(struct vmx_vcpu *vv, struct cpu_regs *regs, const struct v
         ST_CHECK(e->guest_phys == OUTSIDE_GPA);
         ST_CHECK(e->qualification & EPT_QUAL_READ);
         ST_CHECK(!(e->qualification & (EPT_QUAL_WRITE | EPT_QUAL_FETCH)));
-        ST_CHECK(regs->rip == GUEST_ENTRY + 12);
+        ST_CHECK(regs->rip == CODE_LOAD);
         /* What the HVM layer does for any domain: stop it, say why. */
         log_info("selftest: vmx: guest read GPA %#lx outside its memory (EPT violation, "
                  "qualification %#lx): guest stopped\n", e->guest_phys, e->qualification);
@@ -136,16 +148,18 @@ static int selftest_vmx_guest(void)
     ST_CHECK(ept_map(&ept, GUEST_GFN, virt_to_phys(page) >> PAGE_SHIFT, 1, EPT_RWX) == -EEXIST);
     ST_CHECK(ept_lookup(&ept, GUEST_GFN, NULL) == virt_to_phys(page) >> PAGE_SHIFT);
     ST_CHECK(ept_lookup(&ept, OUTSIDE_GPA >> PAGE_SHIFT, NULL) == INVALID_MFN);
-    if (vmx_vcpu_init(&vv, &ept)) {
+    if (vmx_vcpu_init(&vv)) {
         ept_destroy(&ept);
         free_pages(page, 0);
         return failed + 1;
     }
-    vmx_vcpu_set_pvh_entry(&vv, &regs, GUEST_ENTRY, 0);
+    vmx_set_eptp(&vv, ept.eptp);
+    vmx_pvh_entry_regs(&regs, GUEST_ENTRY, 0);
     failed += run_guest(&vv, &regs);
     if (!failed)
         failed += check_entry_failure(&vv, &regs);
     ST_CHECK(vmx_write_errors == 0);
+    vmx_vcpu_put(&vv);
     vmx_vcpu_destroy(&vv);
     ept_destroy(&ept);
     free_pages(page, 0);

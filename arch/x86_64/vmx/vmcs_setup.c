@@ -35,7 +35,7 @@ static int controls(struct vmx_vcpu *vv)
     uint32_t proc2_opt = PROC2_OPTIONAL | (vv->vpid ? PROC2_VPID : 0);
 
     if (vmx_ctl_compute(vmx_caps.pin, PIN_REQUIRED, 0, &pin) ||
-        vmx_ctl_compute(vmx_caps.proc, PROC_REQUIRED, 0, &proc) ||
+        vmx_ctl_compute(vmx_caps.proc, PROC_REQUIRED, PROC_TSC_OFFSET, &proc) ||
         vmx_ctl_compute(vmx_caps.proc2, PROC2_REQUIRED, proc2_opt, &proc2) ||
         vmx_ctl_compute(vmx_caps.exit, EXIT_REQUIRED, EXIT_OPTIONAL, &exit) ||
         vmx_ctl_compute(vmx_caps.entry, ENTRY_REQUIRED, ENTRY_OPTIONAL, &entry)) {
@@ -63,7 +63,7 @@ static int controls(struct vmx_vcpu *vv)
     vmcs_write64(VMCS_IO_BITMAP_A, virt_to_phys(vv->io_bitmap));
     vmcs_write64(VMCS_IO_BITMAP_B, virt_to_phys(vv->io_bitmap + PAGE_SIZE));
     vmcs_write64(VMCS_MSR_BITMAP, virt_to_phys(vv->msr_bitmap));
-    vmcs_write64(VMCS_EPT_POINTER, vv->ept->eptp);
+    vmcs_write64(VMCS_EPT_POINTER, vv->eptp);
     if (vv->vpid)
         vmcs_write16(VMCS_VPID, vv->vpid);
     vmcs_write64(VMCS_TSC_OFFSET, 0);
@@ -73,11 +73,17 @@ static int controls(struct vmx_vcpu *vv)
 /* Guest fields every start state shares. CR0/CR4: the bits VMX fixes are
  * owned by Keel (guest/host mask): the guest reads its own values from the
  * shadows, and a write that changes an owned bit exits. Unrestricted guest
- * frees PE and PG from CR0_FIXED0 (SDM 27.3.1.1). */
+ * frees PE and PG from CR0_FIXED0 (SDM 27.3.1.1). CD and NW are owned too:
+ * VM entry leaves them as the host has them (SDM 27.3.2.1; Bochs' BIOS
+ * leaves caching off, so a guest read CD|NW it never set), and a guest
+ * must not turn the CPU's caches off for Keel. */
+#define CR0_CD      (1UL << 30)
+#define CR0_NW      (1UL << 29)
+
 static void guest_common(struct vmx_vcpu *vv)
 {
     uint64_t cr0_fixed0 = vmx_caps.cr0_fixed0 & ~(CR0_PE | CR0_PG);
-    vmcs_writen(VMCS_CR0_MASK, cr0_fixed0 | ~vmx_caps.cr0_fixed1);
+    vmcs_writen(VMCS_CR0_MASK, cr0_fixed0 | ~vmx_caps.cr0_fixed1 | CR0_CD | CR0_NW);
     vmcs_writen(VMCS_CR4_MASK, vmx_caps.cr4_fixed0 | ~vmx_caps.cr4_fixed1);
     vmcs_write64(VMCS_LINK_POINTER, ~0UL);
     vmcs_write64(VMCS_GUEST_DEBUGCTL, 0);
