@@ -93,6 +93,8 @@ case_bochs_selftest() {
     expect_line "selftest: vmx: guest read GPA 0x40000000 outside its memory"
     expect_line "vmx: VMRESUME failed: VM-instruction error 7 (entry with invalid control fields)"
     expect_line "selftest: vmx_guest: ok"
+    expect_line "selftest: vmx ops: CPUID, I/O, hypercall, NPF through hvm_vendor_ops"
+    expect_line "selftest: vmx_vendor_ops: ok"
     expect_selftest
     expect_line "keel: powering off"
 }

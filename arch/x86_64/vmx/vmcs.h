@@ -322,9 +322,8 @@ static inline paddr_t vmx_vmptrst(void)
 }
 
 /* Raw access by encoding; use the typed accessors below. A failed VMWRITE
- * is a bug in Keel (field unsupported or read-only): the caller of
- * vmcs_commit() sees it (vmx_write_errors counts them, per CPU is not
- * needed: they never happen in a working build). */
+ * is a bug in Keel (a field the CPU lacks, or a read-only one): it is
+ * counted in vmx_write_errors, which vmcs_setup and the self-tests check. */
 extern unsigned long vmx_write_errors;
 
 static inline uint64_t vmx_vmread(unsigned long field)
