@@ -47,13 +47,10 @@ struct vmx_vcpu {
     uint8_t *msr_bitmap;                /* 1 page: a set bit = the access exits */
     uint8_t *io_bitmap;                 /* 2 pages (A: ports 0-0x7fff, B: the rest) */
     uint64_t cr2;                       /* the guest's CR2 (not in the VMCS) */
-    uint64_t cr0_shadow, cr4_shadow;    /* CR0/CR4 as the guest believes them */
-    uint64_t efer;                      /* the guest's IA32_EFER (LMA included) */
     uint64_t dr[4], dr6, dr7;           /* the guest's debug registers (virtual only) */
     /* Syscall MSRs are not in the VMCS: the guest's are on the CPU from
      * vcpu_load to vcpu_put, Keel's own are put back then. */
     uint64_t guest_msrs[VMX_NR_SYSCALL_MSRS], host_msrs[VMX_NR_SYSCALL_MSRS];
-    uint32_t entry_ctls;                /* VM-entry controls as last written */
     uint32_t proc_ctls;                 /* primary processor-based controls */
     uint32_t pending_event;             /* VM-entry interruption info to inject (0: none) */
     uint32_t pending_error;
@@ -105,6 +102,9 @@ void vmx_msr_allow(struct vmx_vcpu *vv, uint32_t msr, bool read, bool write);
 /* These reach the VMCS of a vCPU current on this CPU or of one loaded
  * nowhere (borrowed for the access). */
 int vmx_set_cr0(struct vmx_vcpu *vv, uint64_t val);
+/* CR0/CR3/CR4 as the guest sees them; EFER with LMA. */
+uint64_t vmx_get_cr(struct vmx_vcpu *vv, unsigned cr);
+uint64_t vmx_get_efer(struct vmx_vcpu *vv);
 int vmx_set_cr4(struct vmx_vcpu *vv, uint64_t val);
 void vmx_set_efer(struct vmx_vcpu *vv, uint64_t val);
 void vmx_set_eptp(struct vmx_vcpu *vv, uint64_t eptp);

@@ -95,6 +95,8 @@ case_bochs_selftest() {
     expect_line "selftest: vmx_guest: ok"
     expect_line "selftest: vmx ops: CPUID, I/O, hypercall, NPF through hvm_vendor_ops"
     expect_line "selftest: vmx_vendor_ops: ok"
+    expect_line "selftest: vmx long mode: the guest entered long mode, EFER 0x500 seen"
+    expect_line "selftest: vmx_long_mode: ok"
     expect_selftest
     expect_line "keel: powering off"
 }

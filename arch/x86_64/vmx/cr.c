@@ -1,10 +1,13 @@
 /* Guest CR0, CR4 and EFER. VMX fixes some CR0/CR4 bits (CR0.NE, CR4.VMXE
  * on every CPU); Keel owns those bits through the guest/host masks, the
  * guest sees its own values in the read shadows, and a guest write that
- * changes an owned bit exits here. With "load IA32_EFER" the guest's EFER
- * is a VMCS field; EFER.LMA and the "IA-32e mode guest" entry control
- * follow EFER.LME and CR0.PG as the CPU would set them (SDM vol. 3 25.3,
- * 27.3.1.1, and 10.8.5 for LMA). */
+ * changes an owned bit exits here. The other bits the guest changes without
+ * exits (CR0.PG, CR4.PAE ...), so the VMCS, not a copy, is the truth: the
+ * value the guest sees is the guest field outside the mask and the shadow
+ * inside it. With "load/save IA32_EFER" the guest's EFER is a VMCS field
+ * too: a guest that turns paging on with EFER.LME set enters long mode
+ * without an exit, and the exit saves EFER.LMA and sets the "IA-32e mode
+ * guest" entry control (SDM vol. 3 25.3, 27.3.1.1, 28.3; 10.8.5 for LMA). */
 #include <keel/errno.h>
 #include <keel/x86.h>
 #include "vmcs.h"
@@ -13,17 +16,49 @@
 #define CR4_VMXE    (1UL << 13)
 #define EFER_LMA    (1UL << 10)
 
-static void set_long_mode(struct vmx_vcpu *vv)
+static uint64_t visible(enum vmcs_nat guest, enum vmcs_nat shadow, enum vmcs_nat mask)
 {
-    bool lma = (vv->efer & EFER_LME) && (vv->cr0_shadow & CR0_PG);
-    uint64_t efer = lma ? vv->efer | EFER_LMA : vv->efer & ~EFER_LMA;
-    uint32_t entry = lma ? vv->entry_ctls | ENTRY_GUEST_64 : vv->entry_ctls & ~ENTRY_GUEST_64;
-    vv->efer = efer;
-    vmcs_write64(VMCS_GUEST_EFER, efer);
-    if (entry != vv->entry_ctls) {
-        vv->entry_ctls = entry;
-        vmcs_write32(VMCS_ENTRY_CTLS, entry);
+    uint64_t m = vmcs_readn(mask);
+    return (vmcs_readn(guest) & ~m) | (vmcs_readn(shadow) & m);
+}
+
+static uint64_t get_cr0(void) { return visible(VMCS_GUEST_CR0, VMCS_CR0_SHADOW, VMCS_CR0_MASK); }
+static uint64_t get_cr4(void) { return visible(VMCS_GUEST_CR4, VMCS_CR4_SHADOW, VMCS_CR4_MASK); }
+
+/* EFER.LMA = LME and CR0.PG, and the entry control with it. */
+static void set_long_mode(uint64_t efer, uint64_t cr0)
+{
+    bool lma = (efer & EFER_LME) && (cr0 & CR0_PG);
+    uint32_t entry = vmcs_read32(VMCS_ENTRY_CTLS);
+    vmcs_write64(VMCS_GUEST_EFER, lma ? efer | EFER_LMA : efer & ~EFER_LMA);
+    vmcs_write32(VMCS_ENTRY_CTLS, lma ? entry | ENTRY_GUEST_64 : entry & ~ENTRY_GUEST_64);
+}
+
+uint64_t vmx_get_cr(struct vmx_vcpu *vv, unsigned cr)
+{
+    struct vmcs_access a;
+    uint64_t v = 0;
+    if (!vmcs_begin(vv, &a))
+        return 0;
+    if (cr == 0)
+        v = get_cr0();
+    else if (cr == 4)
+        v = get_cr4();
+    else if (cr == 3)
+        v = vmcs_readn(VMCS_GUEST_CR3);
+    vmcs_end(vv, &a);
+    return v;
+}
+
+uint64_t vmx_get_efer(struct vmx_vcpu *vv)
+{
+    struct vmcs_access a;
+    uint64_t v = 0;
+    if (vmcs_begin(vv, &a)) {
+        v = vmcs_read64(VMCS_GUEST_EFER);
+        vmcs_end(vv, &a);
     }
+    return v;
 }
 
 int vmx_set_cr0(struct vmx_vcpu *vv, uint64_t val)
@@ -34,10 +69,9 @@ int vmx_set_cr0(struct vmx_vcpu *vv, uint64_t val)
     if (!vmcs_begin(vv, &a))
         return -EIO;
     uint64_t fixed0 = vmx_caps.cr0_fixed0 & ~(CR0_PE | CR0_PG);
-    vv->cr0_shadow = val;
     vmcs_writen(VMCS_CR0_SHADOW, val);
     vmcs_writen(VMCS_GUEST_CR0, vmx_cr_fixed(val, fixed0, vmx_caps.cr0_fixed1));
-    set_long_mode(vv);
+    set_long_mode(vmcs_read64(VMCS_GUEST_EFER), val);
     vmcs_end(vv, &a);
     return 0;
 }
@@ -50,7 +84,6 @@ int vmx_set_cr4(struct vmx_vcpu *vv, uint64_t val)
         return -EINVAL;
     if (!vmcs_begin(vv, &a))
         return -EIO;
-    vv->cr4_shadow = val;
     vmcs_writen(VMCS_CR4_SHADOW, val);
     vmcs_writen(VMCS_GUEST_CR4, vmx_cr_fixed(val, vmx_caps.cr4_fixed0, vmx_caps.cr4_fixed1));
     vmcs_end(vv, &a);
@@ -62,8 +95,7 @@ void vmx_set_efer(struct vmx_vcpu *vv, uint64_t val)
     struct vmcs_access a;
     if (!vmcs_begin(vv, &a))
         return;
-    vv->efer = val & ~EFER_LMA;
-    set_long_mode(vv);
+    set_long_mode(val & ~EFER_LMA, get_cr0());
     vmcs_end(vv, &a);
 }
 
@@ -115,10 +147,10 @@ int vmx_handle_cr_access(struct vmx_vcpu *vv, struct cpu_regs *regs, const struc
             rc = -EINVAL;
         break;
     case 2:                                     /* CLTS */
-        rc = vmx_set_cr0(vv, vv->cr0_shadow & ~CR0_TS);
+        rc = vmx_set_cr0(vv, get_cr0() & ~CR0_TS);
         break;
     default:                                    /* LMSW: bits 0-3, PE cannot be cleared */
-        rc = vmx_set_cr0(vv, (vv->cr0_shadow & ~0xeUL) | (CR_QUAL_LMSW_DATA(q) & 0xf));
+        rc = vmx_set_cr0(vv, (get_cr0() & ~0xeUL) | (CR_QUAL_LMSW_DATA(q) & 0xf));
         break;
     }
     if (rc) {

@@ -24,7 +24,7 @@ int vmx_handle_dr_access(struct vmx_vcpu *vv, struct cpu_regs *regs, const struc
 {
     uint64_t q = exit->qualification;
     uint64_t *gpr = vmx_gpr(regs, DR_QUAL_GPR(q)), *dr = dr_slot(vv, DR_QUAL_REG(q));
-    bool long_mode = vv->efer & (1UL << 10);
+    bool long_mode = vmx_get_efer(vv) & (1UL << 10);     /* LMA */
 
     if (DR_QUAL_FROM(q)) {
         *gpr = long_mode ? *dr : (uint32_t)*dr;

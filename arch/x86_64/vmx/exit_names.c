@@ -42,8 +42,8 @@ void vmx_vcpu_dump(struct vmx_vcpu *vv)
     log_err("vmx: rip %#lx rsp %#lx rflags %#lx cr0 %#lx (shadow %#lx) cr3 %#lx cr4 %#lx "
             "(shadow %#lx) efer %#lx\n",
             vmcs_readn(VMCS_GUEST_RIP), vmcs_readn(VMCS_GUEST_RSP), vmcs_readn(VMCS_GUEST_RFLAGS),
-            vmcs_readn(VMCS_GUEST_CR0), vv->cr0_shadow, vmcs_readn(VMCS_GUEST_CR3),
-            vmcs_readn(VMCS_GUEST_CR4), vv->cr4_shadow, vmcs_read64(VMCS_GUEST_EFER));
+            vmcs_readn(VMCS_GUEST_CR0), vmcs_readn(VMCS_CR0_SHADOW), vmcs_readn(VMCS_GUEST_CR3),
+            vmcs_readn(VMCS_GUEST_CR4), vmcs_readn(VMCS_CR4_SHADOW), vmcs_read64(VMCS_GUEST_EFER));
     log_err("vmx: cs %#x base %#lx ar %#x, ss %#x ar %#x, entry controls %#x\n",
             vmcs_read16(VMCS_GUEST_CS_SEL), vmcs_readn(VMCS_GUEST_CS_BASE),
             vmcs_read32(VMCS_GUEST_CS_AR), vmcs_read16(VMCS_GUEST_SS_SEL),

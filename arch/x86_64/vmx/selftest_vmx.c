@@ -38,9 +38,9 @@ static int check_exit(struct vmx_vcpu *vv, struct cpu_regs *regs, const struct v
         ST_CHECK(regs->rip == CODE_CPUID);
         ST_CHECK(e->insn_len == 2);
         ST_CHECK(vv->exits[EXIT_CR_ACCESS] == 1);
-        ST_CHECK(vv->cr0_shadow == 0x31);       /* PE, ET, NE as the guest wrote */
-        if (vv->cr0_shadow != 0x31)
-            log_err("selftest: vmx: guest CR0 %#lx (Keel's %#lx)\n", vv->cr0_shadow, read_cr0());
+        ST_CHECK(vmx_get_cr(vv, 0) == 0x31);    /* PE, ET, NE as the guest wrote */
+        if (vmx_get_cr(vv, 0) != 0x31)
+            log_err("selftest: vmx: guest CR0 %#lx (Keel's %#lx)\n", vmx_get_cr(vv, 0), read_cr0());
         regs->rax = CPUID_EAX;
         break;
     case EXIT_IO:

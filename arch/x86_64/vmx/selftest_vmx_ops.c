@@ -127,3 +127,98 @@ static int selftest_vmx_ops(void)
     return failed;
 }
 selftest("vmx_vendor_ops", selftest_vmx_ops);
+
+/* Long mode entered by the guest alone (as PVH Linux does): the backend
+ * must report EFER with LMA and CR0 with PG from the VMCS (no exit told it),
+ * and the next entry, in IA-32e mode, must pass the CPU's checks. */
+static int long_mode_exit(const struct hvm_vendor_ops *ops, struct vcpu *v,
+                          struct cpu_regs *regs, const struct hvm_exit *e, unsigned n)
+{
+    int failed = 0;
+    static const enum hvm_exit_reason want[] = {
+        HVM_EXIT_MSR_READ, HVM_EXIT_MSR_WRITE, HVM_EXIT_HYPERCALL, HVM_EXIT_HLT,
+    };
+    ST_CHECK(e->reason == want[n]);
+    if (e->reason != want[n]) {
+        log_err("selftest: vmx long mode: exit %u was %u (raw %#lx)\n", n, e->reason, e->raw);
+        return failed;
+    }
+    switch (e->reason) {
+    case HVM_EXIT_MSR_READ:
+        ST_CHECK(e->msr.index == MSR_EFER);
+        regs->rax = ops->get_reg(v, HVM_REG_EFER);
+        regs->rdx = 0;
+        break;
+    case HVM_EXIT_MSR_WRITE:
+        ST_CHECK(e->msr.index == MSR_EFER && regs->rax == EFER_LME);
+        ops->set_reg(v, HVM_REG_EFER, regs->rax);
+        break;
+    case HVM_EXIT_HYPERCALL:
+        ST_CHECK(regs->rip == LM_CODE_VMCALL);
+        ST_CHECK(ops->get_reg(v, HVM_REG_EFER) == (EFER_LME | (1UL << 10)));   /* LMA */
+        ST_CHECK(ops->get_reg(v, HVM_REG_CR0) & CR0_PG);
+        ST_CHECK(ops->get_reg(v, HVM_REG_CR4) & CR4_PAE);
+        ST_CHECK(ops->get_reg(v, HVM_REG_CR3) == 0x2000);
+        break;
+    default:
+        break;
+    }
+    regs->rip += e->insn_len;
+    return failed;
+}
+
+static int selftest_vmx_long_mode(void)
+{
+    static struct domain dom;
+    const struct hvm_vendor_ops *ops = hvm_vendor;
+    int failed = 0;
+    if (ops != &vmx_vendor_ops) {
+        log_info("selftest: vmx long mode: skipped (VMX is not the active HVM backend)\n");
+        return 0;
+    }
+    struct vcpu *v = kzalloc(sizeof(*v));
+    uint8_t *mem = alloc_pages(2);
+    struct ept ept;
+    struct cpu_regs regs;
+    struct hvm_exit e;
+    unsigned n = 0;
+    if (!v || !mem || ept_init(&ept)) {
+        log_err("selftest: vmx long mode: out of memory\n");
+        return 1;
+    }
+    memset(mem, 0, PAGE_SIZE * LM_PAGES);
+    memcpy(mem, long_mode_code, sizeof(long_mode_code));
+    uint64_t *pml4 = (uint64_t *)(mem + PAGE_SIZE), *pdpt = pml4 + 512, *pd = pdpt + 512;
+    pml4[0] = 0x3000 | PTE_P | PTE_W;
+    pdpt[0] = 0x4000 | PTE_P | PTE_W;
+    pd[0] = 0 | PTE_P | PTE_W | PTE_PS;
+    ST_CHECK(ept_map(&ept, GUEST_GFN, virt_to_phys(mem) >> PAGE_SHIFT, LM_PAGES, EPT_RWX) == 0);
+    v->d = &dom;
+    ST_CHECK(ops->vcpu_create(v) == 0);
+    if (!failed) {
+        ops->set_npt_root(v, virt_to_phys(ept.root));
+        vmx_pvh_entry_regs(&regs, GUEST_ENTRY, 0);
+        irq_disable();
+        ops->vcpu_load(v);
+        for (unsigned i = 0; i < MAX_EXITS && n < 4 && !failed; i++) {
+            ops->run(v, &regs, &e);
+            if (e.reason == HVM_EXIT_INTR) {
+                __asm__ __volatile__("sti; nop; cli" ::: "memory");
+                continue;
+            }
+            failed += long_mode_exit(ops, v, &regs, &e, n++);
+        }
+        ST_CHECK(n == 4);
+        ops->vcpu_put(v);
+        irq_enable();
+        ops->vcpu_destroy(v);
+    }
+    if (!failed)
+        log_info("selftest: vmx long mode: the guest entered long mode, EFER %#lx seen\n",
+                 EFER_LME | (1UL << 10));
+    ept_destroy(&ept);
+    free_pages(mem, 2);
+    kfree(v);
+    return failed;
+}
+selftest("vmx_long_mode", selftest_vmx_long_mode);

@@ -119,10 +119,11 @@ uint64_t vmx_get_reg(struct vmx_vcpu *vv, enum hvm_reg r)
     if (i >= 0)
         return vmx_syscall_msr(vv, (unsigned)i);
     switch (r) {
-    case HVM_REG_CR0: return vv->cr0_shadow;
+    case HVM_REG_CR0: return vmx_get_cr(vv, 0);
     case HVM_REG_CR2: return vv->cr2;
-    case HVM_REG_CR4: return vv->cr4_shadow;
-    case HVM_REG_EFER: return vv->efer;
+    case HVM_REG_CR3: return vmx_get_cr(vv, 3);
+    case HVM_REG_CR4: return vmx_get_cr(vv, 4);
+    case HVM_REG_EFER: return vmx_get_efer(vv);
     case HVM_REG_DR6: return vv->dr6;
     case HVM_REG_DR7: return vv->dr7;
     default: break;
@@ -130,7 +131,6 @@ uint64_t vmx_get_reg(struct vmx_vcpu *vv, enum hvm_reg r)
     if (!vmcs_begin(vv, &a))
         return 0;
     switch (r) {
-    case HVM_REG_CR3: v = vmcs_readn(VMCS_GUEST_CR3); break;
     case HVM_REG_PAT: v = vmcs_read64(VMCS_GUEST_PAT); break;
     case HVM_REG_SYSENTER_CS: v = vmcs_read32(VMCS_GUEST_SYSENTER_CS); break;
     case HVM_REG_SYSENTER_ESP: v = vmcs_readn(VMCS_GUEST_SYSENTER_ESP); break;

@@ -50,7 +50,6 @@ static int controls(struct vmx_vcpu *vv)
     vmcs_write32(VMCS_EXIT_CTLS, exit);
     vmcs_write32(VMCS_ENTRY_CTLS, entry);
     vv->proc_ctls = proc;
-    vv->entry_ctls = entry;
 
     vmcs_write32(VMCS_EXCEPTION_BITMAP, 0);
     vmcs_write32(VMCS_PF_ERROR_MASK, 0);
