@@ -34,6 +34,8 @@ OBJS    := $(patsubst %,$(B)/obj/%.o,$(C_SRCS) $(S_SRCS))
 include tests/unit/unit.mk
 # PV test kernels (tests/guests/): `make guests` builds build/guests/*.elf.
 -include tests/guests/guests.mk
+# The PVH smoke kernel (tests/boot/run.sh case pvh-smoke).
+-include tests/guests/pvh_smoke/pvh_smoke.mk
 
 .PHONY: all clean unit test run iso install bench guests linux
 all: $(B)/keel.elf

@@ -5,6 +5,7 @@
  * the domain still owns (checked by the free-memory figure before and
  * after). tot_pages and the extent list change under the domain lock. */
 #include <keel/domain.h>
+#include <keel/hvm.h>
 #include <keel/console.h>
 #include <keel/errno.h>
 #include <keel/evtchn.h>
@@ -358,6 +359,7 @@ void domain_destroy(struct domain *d)
     xenstore_detach(d);
     evtchn_domain_destroy(d);
     pv_mm_relinquish(d);
+    hvm_domain_destroy(d);              /* PVH: nested tables and p2m (not its frames) */
     for (unsigned i = 0; i < d->nr_extents; i++)
         freed += free_owned_in(d, d->extents[i].mfn, 1UL << d->extents[i].order);
     if (freed != d->tot_pages)

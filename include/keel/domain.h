@@ -30,10 +30,20 @@ struct domain_extent {
 
 struct vcpu;
 struct evtchn_domain;
+struct hvm_domain;
+
+/* How the domain's vCPUs run: paravirtualized (ring 3, validated page
+ * tables) or PVH (hardware-assisted, nested paging: keel/hvm.h). */
+enum domain_type {
+    DOMAIN_PV,
+    DOMAIN_PVH,
+};
 
 struct domain {
     uint16_t id;
     bool privileged;
+    enum domain_type type;
+    struct hvm_domain *hvm;             /* PVH: p2m, nested tables, params (keel/hvm.h) */
     uint32_t pci_cf8;                   /* dom0's latched port 0xcf8 (arch/x86_64/pci.c) */
     char name[DOMAIN_NAME_MAX];
     enum domain_state state;

@@ -92,6 +92,9 @@ struct vcpu *current_vcpu(void);
 /* Leave the guest for good on this CPU (domain shut down or crashed). */
 void pv_leave_to_idle(void) __noreturn;
 
+/* The current vCPU's frame is entered afresh on a clean stack, PV or PVH
+ * (after the scheduler switched between the two kinds). */
+void vcpu_resume_current(void) __noreturn;
 /* Enters the guest with the frame at the top of this CPU's stack. */
 void pv_enter_guest(struct vcpu *v) __noreturn;
 /* Makes `next` current, its registers loaded into the top frame `regs`. */

@@ -1,0 +1,90 @@
+/* PVH domains: the p2m (gfn -> mfn, Keel's own array) and the nested page
+ * tables the hardware walks, in the backend's format. A guest reaches
+ * exactly the frames mapped here: its own RAM and what Keel adds for it
+ * (shared_info through XENMEM_add_to_physmap). */
+#include <keel/hvm.h>
+#include <keel/alloc.h>
+#include <keel/domain.h>
+#include <keel/errno.h>
+#include <keel/mm.h>
+#include <keel/string.h>
+#include <keel/vcpu.h>
+
+static paddr_t table_alloc(void *arg)
+{
+    mfn_t m;
+    (void)arg;
+    if (alloc_frames(0, &m))
+        return 0;
+    memset(mfn_to_virt(m), 0, PAGE_SIZE);
+    return m << PAGE_SHIFT;
+}
+
+static void table_free(void *arg, paddr_t pa)
+{
+    (void)arg;
+    free_frames(pa >> PAGE_SHIFT, 0);
+}
+
+static uint64_t *table_at(void *arg, paddr_t pa)
+{
+    (void)arg;
+    return phys_to_virt(pa);
+}
+
+int hvm_domain_init(struct domain *d, uint64_t nr_gfns)
+{
+    if (!hvm_vendor)
+        return -ENODEV;
+    struct hvm_domain *h = kzalloc(sizeof(*h));
+    if (!h)
+        return -ENOMEM;
+    h->p2m = kzalloc(nr_gfns * sizeof(mfn_t));
+    h->nr_gfns = nr_gfns;
+    h->npt = (struct npt_ctx){ .fmt = hvm_vendor->npt_format, .alloc_table = table_alloc,
+                               .free_table = table_free, .table = table_at };
+    if (!h->p2m || npt_init(&h->npt)) {
+        kfree(h->p2m);
+        kfree(h);
+        return -ENOMEM;
+    }
+    d->type = DOMAIN_PVH;
+    d->hvm = h;
+    return 0;
+}
+
+void hvm_domain_destroy(struct domain *d)
+{
+    struct hvm_domain *h = d->hvm;
+    if (!h)
+        return;
+    npt_destroy(&h->npt);
+    kfree(h->p2m);
+    kfree(h);
+    d->hvm = NULL;
+}
+
+int hvm_p2m_set(struct domain *d, uint64_t gfn, mfn_t mfn, unsigned perms)
+{
+    struct hvm_domain *h = d->hvm;
+    if (!h || gfn >= h->nr_gfns)
+        return -EINVAL;
+    int rc = npt_map(&h->npt, gfn, mfn, perms);
+    if (rc)
+        return rc;
+    h->p2m[gfn] = perms ? mfn : 0;
+    /* A changed mapping: no vCPU may keep a stale guest-physical
+     * translation. (A vCPU running on another CPU meanwhile flushes at
+     * its next entry; the builder and add_to_physmap change mappings only
+     * of frames the guest is not using yet.) */
+    for (unsigned i = 0; i < d->nr_vcpus; i++)
+        if (d->vcpu[i] && d->vcpu[i]->hvm_vendor_state)
+            hvm_vendor->flush_guest_tlb(d->vcpu[i]);
+    return 0;
+}
+
+mfn_t hvm_gfn_to_mfn(const struct domain *d, uint64_t gfn)
+{
+    const struct hvm_domain *h = d->hvm;
+    return h && gfn < h->nr_gfns ? h->p2m[gfn] : 0;
+}

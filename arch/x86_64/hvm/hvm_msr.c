@@ -1,0 +1,134 @@
+/* The MSRs a PVH guest sees. The syscall/sysenter MSRs and the FS/GS bases
+ * are the guest's own (not intercepted; the backend switches them with the
+ * rest of the guest state). EFER and PAT are kept in the guest state with
+ * their reserved bits refused; MSR 0x40000000 (CPUID 0x40000002's MSR base)
+ * writes the hypercall page. Any other MSR is #GP, as Xen 4.17 gives an
+ * HVM guest for MSRs it does not know. */
+#include <keel/hvm.h>
+#include <keel/domain.h>
+#include <keel/log.h>
+#include <keel/mm.h>
+#include <keel/string.h>
+#include <keel/traps.h>
+#include <keel/vcpu.h>
+#include <keel/x86.h>
+#include <public/xen.h>
+
+#define MSR_TSC             0x10
+#define MSR_SYSENTER_CS     0x174
+#define MSR_SYSENTER_ESP    0x175
+#define MSR_SYSENTER_EIP    0x176
+#define MSR_PAT_            0x277
+#define MSR_STAR_           0xc0000081
+#define MSR_LSTAR_          0xc0000082
+#define MSR_CSTAR_          0xc0000083
+#define MSR_SFMASK_         0xc0000084
+#define MSR_FS_BASE_        0xc0000100
+#define MSR_GS_BASE_        0xc0000101
+#define MSR_KERNEL_GS_BASE_ 0xc0000102
+#define MSR_HYPERCALL_PAGE  0x40000000
+
+#define EFER_GUEST_BITS     ((1UL << 0) | (1UL << 8) | (1UL << 10) | (1UL << 11))  /* SCE LME LMA NXE */
+
+static const uint32_t passthrough[] = {
+    MSR_SYSENTER_CS, MSR_SYSENTER_ESP, MSR_SYSENTER_EIP, MSR_STAR_, MSR_LSTAR_, MSR_CSTAR_,
+    MSR_SFMASK_, MSR_FS_BASE_, MSR_GS_BASE_, MSR_KERNEL_GS_BASE_,
+};
+
+void hvm_msr_setup(struct vcpu *v)
+{
+    for (unsigned i = 0; i < ARRAY_SIZE(passthrough); i++)
+        hvm_vendor->set_msr_intercept(v, passthrough[i], false, false);
+}
+
+static bool pat_valid(uint64_t pat)
+{
+    for (unsigned i = 0; i < 8; i++) {
+        uint8_t t = (uint8_t)(pat >> (8 * i));
+        if (t == 2 || t == 3 || t > 7)
+            return false;
+    }
+    return true;
+}
+
+/* Hypercall page for an HVM guest: slot n = mov $n, %eax; vmmcall (SVM) or
+ * vmcall (VMX); ret. The iret slot stays int3 (no HVM iret hypercall). */
+static int write_hypercall_page(struct vcpu *v, uint64_t gpa)
+{
+    static const uint8_t svm_call[3] = { 0x0f, 0x01, 0xd9 }, vmx_call[3] = { 0x0f, 0x01, 0xc1 };
+    const uint8_t *call = hvm_vendor->npt_format == HVM_NPT_EPT ? vmx_call : svm_call;
+    uint8_t *page = alloc_pages(0);
+    if (!page)
+        return -1;
+    memset(page, 0xcc, PAGE_SIZE);
+    for (uint32_t n = 0; n < PAGE_SIZE / 32; n++) {
+        if (n == __HYPERVISOR_iret)
+            continue;
+        uint8_t *s = page + n * 32;
+        s[0] = 0xb8;
+        memcpy(s + 1, &n, 4);
+        memcpy(s + 5, call, 3);
+        s[8] = 0xc3;
+    }
+    int rc = hvm_copy_to_gpa(v->d, gpa, page, PAGE_SIZE);
+    free_pages(page, 0);
+    return rc;
+}
+
+bool hvm_msr_read(struct vcpu *v, struct cpu_regs *regs, const struct hvm_exit *e)
+{
+    uint64_t val;
+    switch (e->msr.index) {
+    case MSR_EFER:
+        val = hvm_vendor->get_reg(v, HVM_REG_EFER);
+        break;
+    case MSR_PAT_:
+        val = hvm_vendor->get_reg(v, HVM_REG_PAT);
+        break;
+    case MSR_TSC:
+        val = rdtsc();                  /* TSC offset 0 (hvm_vcpu_init) */
+        break;
+    case MSR_HYPERCALL_PAGE:
+        val = v->hvm->hypercall_page_gpa;
+        break;
+    default:
+        hvm_inject_exception(v, VEC_GP, true, 0);
+        return true;
+    }
+    regs->rax = (uint32_t)val;
+    regs->rdx = val >> 32;
+    hvm_skip_insn(regs, e, 2);
+    return true;
+}
+
+bool hvm_msr_write(struct vcpu *v, struct cpu_regs *regs, const struct hvm_exit *e)
+{
+    uint64_t val = (regs->rdx << 32) | (uint32_t)regs->rax;
+    bool ok = true;
+    switch (e->msr.index) {
+    case MSR_EFER:
+        ok = !(val & ~EFER_GUEST_BITS);
+        if (ok)
+            hvm_vendor->set_reg(v, HVM_REG_EFER, val);
+        break;
+    case MSR_PAT_:
+        ok = pat_valid(val);
+        if (ok)
+            hvm_vendor->set_reg(v, HVM_REG_PAT, val);
+        break;
+    case MSR_HYPERCALL_PAGE:
+        ok = (val & 0xfff) == 0 && !write_hypercall_page(v, val & ~0xfffUL);
+        if (ok)
+            v->hvm->hypercall_page_gpa = val;
+        break;
+    default:
+        ok = false;
+        break;
+    }
+    if (!ok) {
+        hvm_inject_exception(v, VEC_GP, true, 0);
+        return true;
+    }
+    hvm_skip_insn(regs, e, 2);
+    return true;
+}
