@@ -47,6 +47,7 @@ struct vmx_vcpu {
     uint8_t *msr_bitmap;                /* 1 page: a set bit = the access exits */
     uint8_t *io_bitmap;                 /* 2 pages (A: ports 0-0x7fff, B: the rest) */
     uint64_t cr2;                       /* the guest's CR2 (not in the VMCS) */
+    uint64_t exit_rip;                  /* guest RIP at the last exit */
     uint64_t dr[4], dr6, dr7;           /* the guest's debug registers (virtual only) */
     /* Syscall MSRs are not in the VMCS: the guest's are on the CPU from
      * vcpu_load to vcpu_put, Keel's own are put back then. */
@@ -80,7 +81,8 @@ void vmx_pvh_entry_regs(struct cpu_regs *regs, uint64_t entry, uint64_t start_in
  * them on, an interrupt that made the guest exit is taken before return. */
 int vmx_vcpu_run(struct vmx_vcpu *vv, struct cpu_regs *regs, struct vmx_exit *exit);
 /* The guest instruction that exited is done: RIP past it (exit->insn_len),
- * and a blocking-by-STI/MOV-SS shadow ends. */
+ * and a blocking-by-STI/MOV-SS shadow ends. (Generic code may just move
+ * regs->rip: the shadow ends then too, see vmx_settle_shadow.) */
 void vmx_skip_insn(struct vmx_vcpu *vv, struct cpu_regs *regs, const struct vmx_exit *exit);
 
 /* ---- events, intercepts (vmx/events.c) ---- */
@@ -93,6 +95,11 @@ void vmx_inject_swint(struct vmx_vcpu *vv, unsigned vector, unsigned insn_len);
 /* Whether the guest takes an external interrupt now (RFLAGS.IF, no STI or
  * MOV-SS shadow, nothing queued); interrupt-window exiting on/off. */
 bool vmx_interrupt_allowed(struct vmx_vcpu *vv, const struct cpu_regs *regs);
+/* An STI or MOV SS shadow covers one instruction: if RIP moved since the
+ * exit, the exiting instruction was completed for the guest (e.g. "sti;
+ * hlt" with HLT emulated) and the shadow is over; left set, no interrupt
+ * could ever be injected at the "cli" that often follows. */
+void vmx_settle_shadow(struct vmx_vcpu *vv, const struct cpu_regs *regs);
 void vmx_set_interrupt_window(struct vmx_vcpu *vv, bool on);
 /* Ports and MSRs the guest may use without exits. */
 void vmx_io_allow(struct vmx_vcpu *vv, uint16_t port, bool allow);

@@ -28,10 +28,26 @@ void vmx_inject_swint(struct vmx_vcpu *vv, unsigned vector, unsigned insn_len)
     queue(vv, INTR_TYPE_SW_INTR | (vector & 0xff), 0, insn_len);
 }
 
+void vmx_settle_shadow(struct vmx_vcpu *vv, const struct cpu_regs *regs)
+{
+    struct vmcs_access a;
+    if (regs->rip == vv->exit_rip || !vmcs_begin(vv, &a))
+        return;
+    uint32_t is = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
+    if (is & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOVSS))
+        vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY,
+                     is & ~(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOVSS));
+    vv->exit_rip = regs->rip;
+    vmcs_end(vv, &a);
+}
+
 bool vmx_interrupt_allowed(struct vmx_vcpu *vv, const struct cpu_regs *regs)
 {
     struct vmcs_access a;
-    if (vv->pending_event || !(regs->rflags & RFLAGS_IF) || !vmcs_begin(vv, &a))
+    if (vv->pending_event || !(regs->rflags & RFLAGS_IF))
+        return false;
+    vmx_settle_shadow(vv, regs);
+    if (!vmcs_begin(vv, &a))
         return false;
     uint32_t is = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
     vmcs_end(vv, &a);

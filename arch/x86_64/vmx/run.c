@@ -59,6 +59,7 @@ static void requeue_vectoring(struct vmx_vcpu *vv, const struct vmx_exit *e)
 
 static void before_entry(struct vmx_vcpu *vv, const struct cpu_regs *regs)
 {
+    vmx_settle_shadow(vv, regs);
     vmcs_host_entry_state();
     vmcs_writen(VMCS_GUEST_RIP, regs->rip);
     vmcs_writen(VMCS_GUEST_RSP, regs->rsp);
@@ -98,6 +99,7 @@ static int round_trip(struct vmx_vcpu *vv, struct cpu_regs *regs, struct vmx_exi
     regs->rip = vmcs_readn(VMCS_GUEST_RIP);
     regs->rsp = vmcs_readn(VMCS_GUEST_RSP);
     regs->rflags = vmcs_readn(VMCS_GUEST_RFLAGS);
+    vv->exit_rip = regs->rip;
     if (exit->reason < VMX_EXIT_COUNTERS)
         vv->exits[exit->reason]++;
     requeue_vectoring(vv, exit);
