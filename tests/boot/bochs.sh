@@ -45,7 +45,8 @@ clock: sync=none, time0=1
 EOF
 }
 
-# bochs_run: boot until Keel powers off, crashes, Bochs exits, or time runs out.
+# bochs_run: boot until Keel powers off, crashes, halts or reboots (Bochs
+# would boot again), Bochs exits, or time runs out.
 bochs_run() {
     local rc=$LOG_DIR/$CASE.rc pid i
     write_bochsrc "$LOG_DIR/$CASE.bochsrc"
@@ -55,7 +56,8 @@ bochs_run() {
     pid=$!
     for ((i = 0; i < BOCHS_TIMEOUT * 2; i++)); do
         kill -0 "$pid" 2>/dev/null || break
-        if log_has "keel: powering off" || log_has "*** FATAL"; then
+        if log_has "keel: powering off" || log_has "*** FATAL" || log_has ": halting the machine" ||
+           log_has "keel: rebooting"; then
             sleep 2         # let the last lines reach the log
             break
         fi
@@ -117,19 +119,76 @@ case_bochs_guest() {
     expect_line "keel: powering off"
 }
 
+# The PVH smoke kernel (tests/guests/pvh_smoke) as dom0 on the VMX backend;
+# MODE (npf) is its command line: GRUB passes the module's file name first,
+# and Keel gives the kernel the words after it.
+PVH_SMOKE_ELF=${PVH_SMOKE_ELF:-$ROOT/build/pvh_smoke/pvh_smoke.elf}
+
+bochs_pvh_iso() {
+    local mode=$1 opts=$2 dir="$LOG_DIR/$CASE.mod"
+    need_tool bochs timeout || return 1
+    need_file "$KEEL_ELF" "$PVH_SMOKE_ELF" || return 1
+    mkdir -p "$dir"
+    local mod="$dir/pvh_smoke.elf${mode:+ $mode}"
+    cp "$PVH_SMOKE_ELF" "$mod"
+    ISO="$ROOT/build/keel-bochs-$CASE.iso"
+    "$ROOT/tools/mkiso.sh" "$KEEL_ELF" "$ISO" 0 "$opts" "$mod" || { fail "tools/mkiso.sh failed"; return 1; }
+    bochs_run
+    [ "$CASE_STATUS" = 124 ] && fail "timed out after ${BOCHS_TIMEOUT} s"
+    expect_line "hvm: VMX (EPT, VPID, unrestricted guest)"
+    expect_line "(d0) pvh_smoke: in long mode through the PVH entry, start_info magic ok"
+}
+
+case_bochs_pvh_smoke() {
+    bochs_pvh_iso "" "dom0=pvh dom0_mem=16M dom0_max_vcpus=2" || return
+    expect_line "(d0) pvh_smoke: CPUID 0x40000000 says XenVMMXenVMM"
+    expect_line "(d0) pvh_smoke: hello through port 0xe9"
+    expect_line "(d0) pvh_smoke: xen_version through the hypercall page: 4.17"
+    expect_line "(d0) pvh_smoke: XSETBV set XCR0 to x87|SSE"
+    expect_line "(d0) pvh_smoke: 3 VIRQ_TIMER events through callback vector 0xf3"
+    expect_line "(d0) pvh_smoke: vCPU 1 up in long mode (VCPUOP_initialise + up)"
+    expect_line "(d0) keel-test: pvh_smoke: PASS"
+    expect_line "domain 0 ('dom0'): shut down, reason 0"
+    expect_line "mem: all domains gone"
+    expect_line "keel: powering off"
+}
+
+# A read outside the guest's memory: an EPT violation that crashes the
+# domain with its reason, never Keel.
+case_bochs_pvh_npf() {
+    bochs_pvh_iso npf "dom0=pvh dom0_mem=16M dom0_max_vcpus=1 noreboot" || return
+    expect_line "(d0) pvh_smoke: reading guest-physical 128 MiB, outside its memory"
+    expect_line "domain 0 vcpu 0: nested page fault at guest-physical 0x8000000 (read, not present), outside its memory"
+    log_text | grep -qE "domain 0 \('dom0'\): crashed: PVH vcpu 0: access outside its memory \(exit npf" ||
+        fail "no crash line"
+    log_has "(d0) keel-test: pvh_smoke: PASS" && fail "the guest went on after the fault"
+    expect_line "mem: all domains gone"
+    expect_line "dom0 crashed (code 0): halting the machine"
+}
+
+# run_case NAME CMD...: one case, unless names were given and NAME is not one.
+run_case() {
+    local name=$1; shift
+    if [ ${#ONLY[@]} -gt 0 ] && ! printf '%s\n' "${ONLY[@]}" | grep -qxF "$name"; then
+        return
+    fi
+    case_begin "bochs-skylake-x-$name"
+    "$@"
+    OUT+=$(case_end)$'\n'
+}
+
+# bochs.sh [CASE...]: every case, or only those named (selftest, guest-smp,
+# guest-fpu, pvh-smoke, pvh-npf).
 main() {
-    local out p f
-    case_begin "bochs-skylake-x-selftest"
-    case_bochs_selftest
-    out=$(case_end)
-    case_begin "bochs-skylake-x-guest-smp"
-    case_bochs_guest smp "dom0_max_vcpus=2 dom0_mem=64M"
-    out+=$'\n'$(case_end)
-    case_begin "bochs-skylake-x-guest-fpu"     # XSAVE with AVX-512 present but hidden
-    case_bochs_guest fpu "dom0_mem=64M"
-    out+=$'\n'$(case_end)
-    printf '%s\n' "$out"
-    p=$(grep -c '^PASS ' <<<"$out"); f=$(grep -c '^FAIL ' <<<"$out")
+    local p f
+    ONLY=("$@") OUT=
+    run_case selftest case_bochs_selftest
+    run_case guest-smp case_bochs_guest smp "dom0_max_vcpus=2 dom0_mem=64M"
+    run_case guest-fpu case_bochs_guest fpu "dom0_mem=64M"   # XSAVE with AVX-512 present but hidden
+    run_case pvh-smoke case_bochs_pvh_smoke
+    run_case pvh-npf case_bochs_pvh_npf
+    printf '%s' "$OUT"
+    p=$(grep -c '^PASS ' <<<"$OUT"); f=$(grep -c '^FAIL ' <<<"$OUT")
     echo "bochs: $p passed, $f failed"
     [ "$f" -eq 0 ]
 }
