@@ -27,13 +27,16 @@ static const uint8_t guest_code[] __attribute__((unused)) = {
 };
 
 
-/* The way PVH Linux enters long mode from the 32-bit entry: CR4.PAE, EFER.LME
+/* A VMLAUNCH first (the guest has no VMX), then the way PVH Linux enters
+ * long mode from the 32-bit entry: CR4.PAE, EFER.LME
  * (RDMSR/WRMSR exit), CR3, then CR0.PG with no exit: the CPU switches to
  * long mode inside the guest. Page tables at 0x2000 (PML4), 0x3000 (PDPT),
  * 0x4000 (PD with one 2 MiB identity page). */
 #define LM_PAGES        4               /* GFN 1-4: code and three tables */
-#define LM_CODE_VMCALL  (GUEST_ENTRY + 42)
+#define LM_CODE_VMCALL  (GUEST_ENTRY + 45)
 static const uint8_t long_mode_code[] __attribute__((unused)) = {
+    0x0f, 0x01, 0xc2,                   /* vmlaunch: exits (in compatibility mode it
+                                         * would be #UD without an exit, SDM 31.3) */
     0x0f, 0x20, 0xe0,                   /* mov %cr4, %eax */
     0x83, 0xc8, 0x20,                   /* or $0x20, %eax: PAE */
     0x0f, 0x22, 0xe0,                   /* mov %eax, %cr4 */
@@ -46,7 +49,7 @@ static const uint8_t long_mode_code[] __attribute__((unused)) = {
     0x0f, 0x20, 0xc0,                   /* mov %cr0, %eax */
     0x0d, 0x00, 0x00, 0x00, 0x80,       /* or $0x80000000, %eax: PG */
     0x0f, 0x22, 0xc0,                   /* mov %eax, %cr0: long mode, no exit */
-    0x0f, 0x01, 0xc1,                   /* vmcall (at +42) */
+    0x0f, 0x01, 0xc1,                   /* vmcall (at +45) */
     0xf4,                               /* hlt: exits, after an entry in long mode */
 };
 

@@ -130,13 +130,14 @@ selftest("vmx_vendor_ops", selftest_vmx_ops);
 
 /* Long mode entered by the guest alone (as PVH Linux does): the backend
  * must report EFER with LMA and CR0 with PG from the VMCS (no exit told it),
- * and the next entry, in IA-32e mode, must pass the CPU's checks. */
+ * and the next entry, in IA-32e mode, must pass the CPU's checks. Before
+ * that, the guest's VMLAUNCH must come out as HVM_EXIT_VIRT_INSN. */
 static int long_mode_exit(const struct hvm_vendor_ops *ops, struct vcpu *v,
                           struct cpu_regs *regs, const struct hvm_exit *e, unsigned n)
 {
     int failed = 0;
     static const enum hvm_exit_reason want[] = {
-        HVM_EXIT_MSR_READ, HVM_EXIT_MSR_WRITE, HVM_EXIT_HYPERCALL, HVM_EXIT_HLT,
+        HVM_EXIT_VIRT_INSN, HVM_EXIT_MSR_READ, HVM_EXIT_MSR_WRITE, HVM_EXIT_HYPERCALL, HVM_EXIT_HLT,
     };
     ST_CHECK(e->reason == want[n]);
     if (e->reason != want[n]) {
@@ -159,6 +160,9 @@ static int long_mode_exit(const struct hvm_vendor_ops *ops, struct vcpu *v,
         ST_CHECK(ops->get_reg(v, HVM_REG_CR0) & CR0_PG);
         ST_CHECK(ops->get_reg(v, HVM_REG_CR4) & CR4_PAE);
         ST_CHECK(ops->get_reg(v, HVM_REG_CR3) == 0x2000);
+        break;
+    case HVM_EXIT_VIRT_INSN:                    /* a guest's VMLAUNCH: no nested VMX */
+        ST_CHECK(e->raw == 20 && e->insn_len == 3 && regs->rip == GUEST_ENTRY);
         break;
     default:
         break;
@@ -200,7 +204,7 @@ static int selftest_vmx_long_mode(void)
         vmx_pvh_entry_regs(&regs, GUEST_ENTRY, 0);
         irq_disable();
         ops->vcpu_load(v);
-        for (unsigned i = 0; i < MAX_EXITS && n < 4 && !failed; i++) {
+        for (unsigned i = 0; i < MAX_EXITS && n < 5 && !failed; i++) {
             ops->run(v, &regs, &e);
             if (e.reason == HVM_EXIT_INTR) {
                 __asm__ __volatile__("sti; nop; cli" ::: "memory");
@@ -208,7 +212,10 @@ static int selftest_vmx_long_mode(void)
             }
             failed += long_mode_exit(ops, v, &regs, &e, n++);
         }
-        ST_CHECK(n == 4);
+        ST_CHECK(n == 5);
+        if (n != 5)
+            log_err("selftest: vmx long mode: %u exits as expected, then %u (raw %#lx) at %#lx\n",
+                    n, e.reason, e.raw, regs.rip);
         ops->vcpu_put(v);
         irq_enable();
         ops->vcpu_destroy(v);
