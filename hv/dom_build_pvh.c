@@ -1,7 +1,8 @@
-/* PVH domain builder: an ELF kernel with the XEN_ELFNOTE_PHYS32_ENTRY note
- * (type 18) loaded at its physical addresses into guest-physical memory made
- * of the domain's frames (nested paging), hvm_start_info with the command
- * line, modules and memory map after the kernel, and vCPU 0 in the 32-bit
+/* PVH domain builder: an ELF kernel (or a bzImage holding one) with the
+ * XEN_ELFNOTE_PHYS32_ENTRY note (type 18) loaded at its physical addresses
+ * into guest-physical memory made of the domain's frames (nested paging),
+ * hvm_start_info with the command line, modules and memory map after the
+ * kernel, and vCPU 0 in the 32-bit
  * entry state (public/hvm_start_info.h). Guest-physical layout:
  *   RAM [0, 0xa0000), reserved [0xa0000, 0x100000), RAM [0x100000, mem)
  *   (all backed by the domain's frames); for a domU, two more frames just
@@ -16,6 +17,7 @@
 #include <keel/hvm.h>
 #include <keel/log.h>
 #include <keel/mm.h>
+#include <keel/pv_image.h>
 #include <keel/percpu.h>
 #include <keel/string.h>
 #include <keel/vcpu.h>
@@ -29,8 +31,8 @@
 #define HVM_PARAM_CONSOLE_PFN       17
 #define HVM_PARAM_CONSOLE_EVTCHN    18
 #define GFN_SLACK                   16384   /* gfns above RAM a guest may map things at */
-#define LOW_HOLE_START              0xa0000UL
-#define LOW_HOLE_END                0x100000UL
+#define LOW_HOLE_START              HVM_LOW_HOLE_START
+#define LOW_HOLE_END                HVM_LOW_HOLE_END
 
 struct pvh_layout {
     uint64_t ram_end;               /* bytes of RAM */
@@ -154,12 +156,59 @@ static int make_vcpus(struct domain *d, const struct pv_build_req *r, uint32_t e
     return 0;
 }
 
-static int check_image(const struct pv_build_req *r, struct elf_image *elf, uint32_t *entry)
+struct unpacked {
+    const uint8_t *elf;
+    size_t len;
+    uint8_t *buf;                       /* the decompressed ELF, freed after the build */
+    unsigned order;
+};
+
+/* A raw ELF is used as it is; a bzImage carries it compressed and goes
+ * through the PV loader's parser and decompressors (so its checks apply:
+ * such a kernel needs its PV notes too, as Debian's have). */
+static int unpack(const struct pv_build_req *r, struct unpacked *u)
+{
+    static const uint8_t elf_magic[4] = { 0x7f, 'E', 'L', 'F' };
+    size_t size = 0;
+    *u = (struct unpacked){ .elf = r->image, .len = r->image_len };
+    if (r->image_len >= 4 && !memcmp(r->image, elf_magic, 4))
+        return 0;
+    if (pv_image_unpacked_size(r->image, r->image_len, &size) < 0) {
+        log_err("build: %s: neither an ELF nor a bzImage\n", r->name);
+        return -EINVAL;
+    }
+    struct pv_image img;
+    struct pv_image_opts opts = { .privileged = r->privileged };
+    if (size) {
+        while ((PAGE_SIZE << u->order) < size && u->order < 16)
+            u->order++;
+        if (!(u->buf = alloc_pages(u->order)))
+            return -ENOMEM;
+        opts.unpack_buf = u->buf;
+        opts.unpack_max = PAGE_SIZE << u->order;
+    }
+    if (pv_image_parse(r->image, r->image_len, &img, &opts)) {
+        log_err("build: %s: bzImage refused\n", r->name);
+        return -EINVAL;
+    }
+    u->elf = img.elf;
+    u->len = img.elf_len;
+    return 0;
+}
+
+static void unpacked_free(struct unpacked *u)
+{
+    if (u->buf)
+        free_pages(u->buf, u->order);
+    u->buf = NULL;
+}
+
+static int check_image(const struct unpacked *u, const struct pv_build_req *r,
+                       struct elf_image *elf, uint32_t *entry)
 {
     struct xen_elfnotes notes;
-    if (elf_image_check(r->image, r->image_len, elf) || xen_notes_parse(elf, &notes)) {
-        log_err("build: %s: not an ELF64 kernel with Xen notes (PVH needs its ELF, not a bzImage yet)\n",
-                r->name);
+    if (elf_image_check(u->elf, u->len, elf) || xen_notes_parse(elf, &notes)) {
+        log_err("build: %s: not an ELF64 kernel with Xen notes\n", r->name);
         return -EINVAL;
     }
     if (!xen_note_has(&notes, XEN_ELFNOTE_PHYS32_ENTRY)) {
@@ -170,20 +219,35 @@ static int check_image(const struct pv_build_req *r, struct elf_image *elf, uint
     return 0;
 }
 
+static int build(const struct pv_build_req *r, const struct elf_image *elf, uint32_t entry,
+                 struct domain **out);
+
 int pvh_build_domain(const struct pv_build_req *r, struct domain **out)
 {
     struct elf_image elf;
+    struct unpacked u;
     uint32_t entry;
     int rc;
     if (!hvm_available()) {
         log_err("build: %s: PVH needs SVM or VMX with nested paging (hvm: none)\n", r->name);
         return -ENODEV;
     }
-    if ((rc = check_image(r, &elf, &entry)))
-        return rc;
+    rc = unpack(r, &u);
+    if (!rc)
+        rc = check_image(&u, r, &elf, &entry);
+    if (!rc)
+        rc = build(r, &elf, entry, out);
+    unpacked_free(&u);
+    return rc;
+}
+
+static int build(const struct pv_build_req *r, const struct elf_image *elf, uint32_t entry,
+                 struct domain **out)
+{
+    int rc;
     uint64_t pages = r->mem_bytes >> PAGE_SHIFT;
     struct pvh_layout l = { .ram_end = pages << PAGE_SHIFT, .ring_gfn = pages };
-    l.info_gpa = (elf.paddr_end + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+    l.info_gpa = (elf->paddr_end + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
     l.initrd_gpa = l.info_gpa + PAGE_SIZE;
     if (l.initrd_gpa + r->initrd_len > l.ram_end || pages < (LOW_HOLE_END >> PAGE_SHIFT)) {
         log_err("build: %s: %lu MiB is too small for the kernel and initrd\n", r->name,
@@ -194,14 +258,16 @@ int pvh_build_domain(const struct pv_build_req *r, struct domain **out)
     if (!d)
         return -ENOMEM;
     rc = hvm_domain_init(d, pages + GFN_SLACK);
-    if (!rc)
+    if (!rc) {
+        d->hvm->ram_pages = pages;
         rc = populate_ram(d, pages);
+    }
     if (!rc && !(rc = domain_alloc_frames(d, 0, &d->shared_info_mfn))) {
         d->shared_info = mfn_to_virt(d->shared_info_mfn);
         wallclock_publish(d);
     }
     if (!rc)
-        rc = load_kernel(d, &elf, l.ram_end);
+        rc = load_kernel(d, elf, l.ram_end);
     if (!rc && r->initrd_len)
         rc = hvm_copy_to_gpa(d, l.initrd_gpa, r->initrd, r->initrd_len);
     if (!rc)

@@ -220,9 +220,7 @@ DECLARE_HYPERCALL(vcpu_op)
     case VCPUOP_is_up:
         return t->online;
     case VCPUOP_register_vcpu_info:
-        if (pvh)        /* takes a guest frame: the PVH (gfn) form is not done yet */
-            return hypercall_unimplemented(v, __HYPERVISOR_vcpu_op, "vcpu_op (PVH)", a1);
-        return register_vcpu_info(t, a3);
+        return pvh ? hvm_register_vcpu_info(t, a3) : register_vcpu_info(t, a3);
     case VCPUOP_set_periodic_timer:
     case VCPUOP_stop_periodic_timer:
     case VCPUOP_set_singleshot_timer:

@@ -14,7 +14,10 @@ struct vcpu;
 struct domain;
 struct cpu_regs;
 
-#define HVM_NR_PARAMS   64      /* HVM_PARAM_* (public/hvm/params.h in Xen) */
+/* PVH guest-physical map: RAM below 640 KiB and from 1 MiB up. */
+#define HVM_LOW_HOLE_START  0xa0000UL
+#define HVM_LOW_HOLE_END    0x100000UL
+#define HVM_NR_PARAMS       64      /* HVM_PARAM_* (public/hvm/params.h in Xen) */
 
 /* Per PVH domain (d->hvm). */
 struct hvm_domain {
@@ -32,6 +35,8 @@ struct hvm_domain {
 struct hvm_vcpu {
     uint64_t exit_counts[HVM_EXIT_NR];  /* per-reason exit counters */
     uint64_t hypercall_page_gpa;        /* last write of MSR 0x40000000, 0: none */
+    bool vcpu_info_registered;          /* VCPUOP_register_vcpu_info done */
+    uint64_t tsc_aux;                   /* MSR TSC_AUX as the guest wrote it */
     bool crashed_logged;
 };
 
@@ -61,6 +66,8 @@ mfn_t hvm_gfn_to_mfn(const struct domain *d, uint64_t gfn);
 /* ---- vCPUs (hvm_vcpu.c) ---- */
 int hvm_vcpu_init(struct vcpu *v);
 void hvm_vcpu_destroy(struct vcpu *v);
+/* VCPUOP_register_vcpu_info of a PVH vCPU (hvm_vcpu_info.c). */
+long hvm_register_vcpu_info(struct vcpu *t, uint64_t arg);
 /* VCPUOP_initialise of a PVH vCPU (struct vcpu_hvm_context at arg). */
 long hvm_vcpu_initialise(struct vcpu *t, uint64_t arg);
 void hvm_switch_to(struct vcpu *next, struct cpu_regs *regs);
@@ -72,6 +79,7 @@ void hvm_crash(struct vcpu *v, struct cpu_regs *regs, const struct hvm_exit *e,
                const char *why) __attribute__((noreturn));
 
 /* ---- exits (hvm_exit.c and the handlers) ---- */
+const char *hvm_exit_name(enum hvm_exit_reason r);
 void hvm_handle_exit(struct vcpu *v, struct cpu_regs *regs, const struct hvm_exit *e);
 /* Steps over the exiting instruction (its length from the exit, else `fallback`). */
 void hvm_skip_insn(struct cpu_regs *regs, const struct hvm_exit *e, unsigned fallback);

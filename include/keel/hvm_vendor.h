@@ -35,7 +35,9 @@
  * Instruction length. exit->insn_len is the length of the instruction that
  * exited when the hardware says (VMX always; SVM with NRIP save), else 0:
  * generic code then uses the fixed length of the few intercepted
- * instructions it emulates (hvm_skip_insn).
+ * instructions it emulates (hvm_skip_insn). Stepping over an instruction
+ * also ends an interrupt shadow it sat in (set_reg(HVM_REG_INTR_SHADOW, 0)):
+ * "sti; hlt" must take the interrupt that wakes the HLT.
  *
  * Nested paging. Generic code builds the tables (arch/x86_64/hvm/p2m.c) in
  * the format the backend names (npt_format: x86-64 page-table format for
@@ -144,7 +146,8 @@ enum hvm_reg {
     HVM_REG_DR6, HVM_REG_DR7, HVM_REG_PAT,
     HVM_REG_STAR, HVM_REG_LSTAR, HVM_REG_CSTAR, HVM_REG_SFMASK, HVM_REG_KERNEL_GS_BASE,
     HVM_REG_SYSENTER_CS, HVM_REG_SYSENTER_ESP, HVM_REG_SYSENTER_EIP,
-    HVM_REG_INTR_SHADOW,    /* 1: in an STI/MOV SS shadow (read-only) */
+    HVM_REG_INTR_SHADOW,    /* 1: in an STI/MOV SS shadow; set 0 clears it (generic
+                             * code does when it steps over an emulated instruction) */
     HVM_REG_NR
 };
 

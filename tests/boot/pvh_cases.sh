@@ -5,6 +5,8 @@
 #                   its second vCPU started with VCPUOP_initialise + up
 #   pvh-smoke-domu  a PV dom0 test kernel beside the smoke kernel as a PVH
 #                   domU with one vCPU
+#   pvh-smoke-1cpu  the same on one CPU: the scheduler switches between the
+#                   PV and the PVH vCPU (iretq frames and VMRUN) on it
 #   pvh-vmrun       the guest's VMRUN raises #UD in the guest
 #   pvh-npf         a read outside its memory crashes the domain, not Keel
 #   pvh-no-npt      a CPU with SVM but no nested paging: "hvm: none", a PVH
@@ -12,7 +14,7 @@
 
 PVH_SMOKE_ELF=${PVH_SMOKE_ELF:-$ROOT/build/pvh_smoke/pvh_smoke.elf}
 
-pvh_cases() { echo pvh-smoke pvh-smoke-domu pvh-vmrun pvh-npf pvh-no-npt; }
+pvh_cases() { echo pvh-smoke pvh-smoke-domu pvh-smoke-1cpu pvh-vmrun pvh-npf pvh-no-npt; }
 
 pvh_need_smoke() {
     [ -f "$PVH_SMOKE_ELF" ] || "${MAKE:-make}" -s -C "$ROOT" guests >/dev/null 2>&1
@@ -76,10 +78,10 @@ case_pvh_npf() {
 }
 
 case_pvh_smoke_domu() {
-    local dom0=$ROOT/build/guests/console.elf
+    local dom0=$ROOT/build/guests/console.elf smp=${1:-2}
     pvh_need_smoke || return
     need_file "$dom0" || return
-    qemu_run "$T_DIRECT" -m 256 -smp 2 -kernel "$KEEL_ELF" \
+    qemu_run "$T_DIRECT" -m 256 -smp "$smp" -kernel "$KEEL_ELF" \
         -append "console=com1 dom0_mem=32M domu=1:smoke:16M:pvh dom0_exit=wait:60" \
         -initrd "$dom0,$PVH_SMOKE_ELF"
     expect_banner
@@ -104,7 +106,8 @@ case_pvh_no_npt() {
 run_pvh_case() {
     case $1 in
         pvh-smoke)      case_pvh_smoke ;;
-        pvh-smoke-domu) case_pvh_smoke_domu ;;
+        pvh-smoke-domu) case_pvh_smoke_domu 2 ;;
+        pvh-smoke-1cpu) case_pvh_smoke_domu 1 ;;
         pvh-vmrun)      case_pvh_vmrun ;;
         pvh-npf)        case_pvh_npf ;;
         pvh-no-npt)     case_pvh_no_npt ;;

@@ -4,7 +4,8 @@
  * cpuid_hypervisor_leaves; public/arch-x86/cpuid.h): leaf 0x40000002 has no
  * PV feature bits, leaf 0x40000004 is the HVM leaf (vCPU id in EBX, domain
  * id in ECX), leaf 0x40000005 (PV only) is empty. No local APIC is
- * emulated yet, so leaf 1 EDX.APIC is clear. */
+ * emulated yet, so leaf 1 EDX.APIC is clear; RDTSCP and RDPID are hidden
+ * (they are not intercepted and would show the host's TSC_AUX). */
 #include <keel/hvm.h>
 #include <keel/domain.h>
 #include <keel/pv_emulate.h>
@@ -24,6 +25,13 @@ static void hvm_cpuid_policy(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32
         r[2] &= ~(1U << 27);            /* OSXSAVE: follows the guest's CR4 */
         if (hvm_vendor->get_reg(v, HVM_REG_CR4) & (1UL << 18))
             r[2] |= (r[2] & (1U << 26)) << 1;
+        break;
+    case 7:
+        if (sub == 0)
+            r[2] &= ~(1U << 22);        /* RDPID: would read the host's TSC_AUX */
+        break;
+    case 0x80000001:
+        r[3] &= ~(1U << 27);            /* RDTSCP: likewise */
         break;
     case 0x40000002:
         r[2] = 0;                       /* MMU_PT_UPDATE_PRESERVE_AD is PV's */

@@ -9,12 +9,17 @@
 #include <keel/sched.h>
 #include <keel/traps.h>
 #include <keel/vcpu.h>
+#include <public/sched.h>
 
 typedef bool (*hvm_exit_fn)(struct vcpu *v, struct cpu_regs *regs, const struct hvm_exit *e);
 
+/* The instruction is done: RIP past it, and any interrupt shadow it sat in
+ * (STI; HLT) is over, else the event that wakes a HLT could never be
+ * injected (seen on Bochs, which reports the shadow at the HLT exit). */
 void hvm_skip_insn(struct cpu_regs *regs, const struct hvm_exit *e, unsigned fallback)
 {
     regs->rip += e->insn_len ? e->insn_len : fallback;
+    hvm_vendor->set_reg(current_vcpu(), HVM_REG_INTR_SHADOW, 0);
 }
 
 void hvm_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
@@ -43,15 +48,25 @@ static bool halt_wake_now(struct vcpu *v)
     return hvm_upcall_pending(v);
 }
 
-/* HLT: the vCPU sleeps until an event is pending for it (Xen's hvm_hlt). */
+/* HLT: the vCPU sleeps until an event is pending for it. With interrupts
+ * off nothing can wake it: as Xen 4.17's hvm_hlt, the vCPU goes down, and
+ * the last one down powers the domain off. */
 static bool hlt(struct vcpu *v, struct cpu_regs *regs, const struct hvm_exit *e)
 {
     hvm_skip_insn(regs, e, 1);
-    if (!(regs->rflags & RFLAGS_IF) && !hvm_upcall_pending(v)) {
-        /* Interrupts off and nothing pending: nothing can ever wake it. */
-        return false;
+    if (hvm_upcall_pending(v))
+        return true;
+    if (regs->rflags & RFLAGS_IF) {
+        sched_block(v, halt_wake_now);
+        return true;
     }
-    sched_block(v, halt_wake_now);
+    struct domain *d = v->d;
+    v->online = false;
+    for (unsigned i = 0; i < d->nr_vcpus; i++)
+        if (d->vcpu[i] && d->vcpu[i]->online)
+            return true;
+    log_info("domain %u: every vCPU halted with interrupts off: powering it off\n", d->id);
+    domain_shutdown(d, SHUTDOWN_poweroff);
     return true;
 }
 
@@ -106,7 +121,7 @@ static const struct {
     [HVM_EXIT_NMI]         = { nothing_to_do, "" },
     [HVM_EXIT_INTR_WINDOW] = { intr_window, "" },
     [HVM_EXIT_CPUID]       = { hvm_cpuid, "CPUID not emulated" },
-    [HVM_EXIT_HLT]         = { hlt, "HLT with interrupts off and no event pending" },
+    [HVM_EXIT_HLT]         = { hlt, "" },
     [HVM_EXIT_HYPERCALL]   = { hvm_hypercall, "hypercall from outside ring 0" },
     [HVM_EXIT_IO]          = { hvm_io, "I/O port access not emulated" },
     [HVM_EXIT_MSR_READ]    = { hvm_msr_read_h, "RDMSR not emulated" },

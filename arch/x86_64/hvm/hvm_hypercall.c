@@ -2,7 +2,9 @@
  * the same table as PV (hypercall/table.c, its PVH column), with the ABI's
  * register convention for the guest's mode (64-bit: RDI RSI RDX R10 R8;
  * 32-bit: EBX ECX EDX ESI EDI; number in EAX). From ring 1-3 the result is
- * -EPERM, as Xen 4.17's hvm_hypercall. A handler that wants the call made
+ * -EPERM, as Xen 4.17's hvm_hypercall. A 32-bit guest's structures have
+ * the compat layouts (Xen's hvm32 column): not done yet, so its calls are
+ * -ENOSYS (logged) rather than misread. A handler that wants the call made
  * again (a long console write) rewinds RIP by the PV syscall's 2 bytes;
  * here that means: do not step over the VMMCALL. */
 #include <keel/hvm.h>
@@ -44,11 +46,9 @@ bool hvm_hypercall(struct vcpu *v, struct cpu_regs *regs, const struct hvm_exit 
         if (ret != HYPERCALL_KEEP_REGS)
             regs->rax = (uint64_t)ret;
     } else {
-        const uint64_t a[5] = { (uint32_t)regs->rbx, (uint32_t)regs->rcx, (uint32_t)regs->rdx,
-                                (uint32_t)regs->rsi, (uint32_t)regs->rdi };
-        ret = hypercall_invoke(v, regs, (uint32_t)regs->rax, a);
-        if (ret != HYPERCALL_KEEP_REGS)
-            regs->rax = (uint32_t)ret;
+        ret = hypercall_unimplemented(v, (unsigned)((uint32_t)regs->rax < 127 ? regs->rax : 127),
+                                      "from 32-bit mode (compat layouts)", 0);
+        regs->rax = (uint32_t)ret;
     }
     if (regs->rip == next - 2)
         regs->rip = rip;                /* continuation: the same VMMCALL again */

@@ -2,7 +2,8 @@
  * are the guest's own (not intercepted; the backend switches them with the
  * rest of the guest state). EFER and PAT are kept in the guest state with
  * their reserved bits refused; MSR 0x40000000 (CPUID 0x40000002's MSR base)
- * writes the hypercall page. Any other MSR is #GP, as Xen 4.17 gives an
+ * writes the hypercall page; TSC_AUX is kept per vCPU (RDTSCP and RDPID,
+ * which would read the host's, are hidden). Any other MSR is #GP, as Xen 4.17 gives an
  * HVM guest for MSRs it does not know. */
 #include <keel/hvm.h>
 #include <keel/domain.h>
@@ -27,6 +28,7 @@
 #define MSR_GS_BASE_        0xc0000101
 #define MSR_KERNEL_GS_BASE_ 0xc0000102
 #define MSR_HYPERCALL_PAGE  0x40000000
+#define MSR_TSC_AUX_        0xc0000103
 
 #define EFER_GUEST_BITS     ((1UL << 0) | (1UL << 8) | (1UL << 10) | (1UL << 11))  /* SCE LME LMA NXE */
 
@@ -91,6 +93,9 @@ bool hvm_msr_read(struct vcpu *v, struct cpu_regs *regs, const struct hvm_exit *
     case MSR_HYPERCALL_PAGE:
         val = v->hvm->hypercall_page_gpa;
         break;
+    case MSR_TSC_AUX_:
+        val = v->hvm->tsc_aux;
+        break;
     default:
         hvm_inject_exception(v, VEC_GP, true, 0);
         return true;
@@ -120,6 +125,11 @@ bool hvm_msr_write(struct vcpu *v, struct cpu_regs *regs, const struct hvm_exit 
         ok = (val & 0xfff) == 0 && !write_hypercall_page(v, val & ~0xfffUL);
         if (ok)
             v->hvm->hypercall_page_gpa = val;
+        break;
+    case MSR_TSC_AUX_:
+        ok = !(val >> 32);
+        if (ok)
+            v->hvm->tsc_aux = val;      /* kept only: RDTSCP/RDPID are hidden (hvm_cpuid.c) */
         break;
     default:
         ok = false;

@@ -9,6 +9,7 @@
 #include <keel/guest_access.h>
 #include <keel/hypercall.h>
 #include <keel/log.h>
+#include <keel/mm.h>
 #include <keel/vcpu.h>
 #include <public/memory.h>
 #include <public/xen.h>
@@ -103,6 +104,27 @@ static long add_to_physmap(struct vcpu *v, uint64_t arg)
     return rc;
 }
 
+/* XENMEM_memory_map for a PVH guest: the map its start_info carries
+ * (hv/dom_build_pvh.c), in e820 records. */
+static long memory_map(struct vcpu *v, uint64_t arg)
+{
+    struct xen_memory_map m;
+    const struct hvm_domain *h = v->d->hvm;
+    const struct e820_entry map[3] = {
+        { 0, HVM_LOW_HOLE_START, E820_RAM },
+        { HVM_LOW_HOLE_START, HVM_LOW_HOLE_END - HVM_LOW_HOLE_START, E820_RESERVED },
+        { HVM_LOW_HOLE_END, (h->ram_pages << PAGE_SHIFT) - HVM_LOW_HOLE_END, E820_RAM },
+    };
+    if (copy_from_guest(&m, arg, sizeof(m)))
+        return -EFAULT;
+    if (m.nr_entries < 3)
+        return -ENOBUFS;
+    if (copy_to_guest(m.buffer, map, sizeof(map)))
+        return -EFAULT;
+    m.nr_entries = 3;
+    return copy_to_guest(arg, &m, sizeof(m)) ? -EFAULT : 0;
+}
+
 /* memory_op from a PVH guest: add_to_physmap here; the sub-ops that only
  * describe memory go to the common code (*common = true); the reservation
  * changes act on a PV guest's p2m and M2P, not PVH's: -ENOSYS for now. */
@@ -113,6 +135,8 @@ long hvm_memory_op(struct vcpu *v, uint64_t a1, uint64_t a2, bool *common)
     switch (op) {
     case XENMEM_add_to_physmap:
         return add_to_physmap(v, a2);
+    case XENMEM_memory_map:
+        return memory_map(v, a2);
     case XENMEM_current_reservation:
     case XENMEM_maximum_reservation:
         *common = true;

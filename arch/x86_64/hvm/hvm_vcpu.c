@@ -7,6 +7,7 @@
 #include <keel/alloc.h>
 #include <keel/domain.h>
 #include <keel/errno.h>
+#include <keel/fpu.h>
 #include <keel/log.h>
 #include <keel/mm.h>
 #include <keel/percpu.h>
@@ -51,6 +52,24 @@ void hvm_vcpu_destroy(struct vcpu *v)
     v->hvm = NULL;
 }
 
+/* DR0-3 are not in the VMCB and the guest moves to them without an exit:
+ * they are the running vCPU's, switched here (DR6/DR7 are in the VMCB). */
+static void load_dr0_3(const struct vcpu *v)
+{
+    __asm__ __volatile__("mov %0, %%dr0" : : "r"(v->dr[0]));
+    __asm__ __volatile__("mov %0, %%dr1" : : "r"(v->dr[1]));
+    __asm__ __volatile__("mov %0, %%dr2" : : "r"(v->dr[2]));
+    __asm__ __volatile__("mov %0, %%dr3" : : "r"(v->dr[3]));
+}
+
+static void save_dr0_3(struct vcpu *v)
+{
+    __asm__ __volatile__("mov %%dr0, %0" : "=r"(v->dr[0]));
+    __asm__ __volatile__("mov %%dr1, %0" : "=r"(v->dr[1]));
+    __asm__ __volatile__("mov %%dr2, %0" : "=r"(v->dr[2]));
+    __asm__ __volatile__("mov %%dr3, %0" : "=r"(v->dr[3]));
+}
+
 /* The frame becomes next's; Keel's own page tables under it (the guest's
  * are nested, the host keeps hv_l4). */
 void hvm_switch_to(struct vcpu *next, struct cpu_regs *regs)
@@ -65,6 +84,7 @@ void hvm_switch_to(struct vcpu *next, struct cpu_regs *regs)
         WRITE_ONCE(pc->last_dom, next->d);
     }
     hvm_vendor->vcpu_load(next);
+    load_dr0_3(next);
     fpu_restore(next);
     pv_time_update(next);
     vcpu_periodic_switch_in(next);
@@ -74,6 +94,7 @@ void hvm_switch_from(struct vcpu *prev, const struct cpu_regs *regs)
 {
     prev->regs = *regs;
     vcpu_periodic_switch_out(prev);
+    save_dr0_3(prev);
     fpu_save(prev);
     hvm_vendor->vcpu_put(prev);
 }
@@ -87,6 +108,11 @@ static const char *const exit_names[HVM_EXIT_NR] = {
     [HVM_EXIT_INVD] = "invd", [HVM_EXIT_SHUTDOWN] = "shutdown", [HVM_EXIT_INVALID] = "invalid",
     [HVM_EXIT_OTHER] = "other",
 };
+
+const char *hvm_exit_name(enum hvm_exit_reason r)
+{
+    return r < HVM_EXIT_NR && exit_names[r] ? exit_names[r] : "?";
+}
 
 static void log_exit_counts(struct vcpu *v)
 {
@@ -116,6 +142,23 @@ void hvm_crash(struct vcpu *v, struct cpu_regs *regs, const struct hvm_exit *e, 
     pv_leave_to_idle();
 }
 
+/* XCR0 is not switched by VMRUN/#VMEXIT, and QEMU TCG does not intercept
+ * XSETBV (seen with QEMU 7.2: no xsetbv exits, the guest's value is live
+ * after the exit). So the live value is the guest's: adopt it when it is
+ * one Keel switches, else crash the domain (its state would not fit). */
+static void sync_xcr0(struct vcpu *v, struct cpu_regs *regs)
+{
+    uint64_t max = fpu_xcr0_max(), live;
+    if (!max || (live = xgetbv(0)) == v->fpu->xcr0)
+        return;
+    if (xcr0_valid(live, max)) {
+        v->fpu->xcr0 = live;
+        return;
+    }
+    xsetbv(0, v->fpu->xcr0);
+    hvm_crash(v, regs, NULL, "set XCR0 to components Keel does not switch");
+}
+
 static void __attribute__((noreturn)) run_loop(void *arg)
 {
     struct cpu_regs *regs = guest_regs();
@@ -125,6 +168,7 @@ static void __attribute__((noreturn)) run_loop(void *arg)
         struct vcpu *v = current_vcpu();
         hvm_deliver_events(v, regs);
         hvm_vendor->run(v, regs, &exit);
+        sync_xcr0(v, regs);
         if (exit.reason < HVM_EXIT_NR)
             v->hvm->exit_counts[exit.reason]++;
         if (exit.reason == HVM_EXIT_INTR) {

@@ -178,8 +178,12 @@ static void svm_set_reg(struct vcpu *v, enum hvm_reg r, uint64_t val)
 {
     struct vmcb *vm = svm_of(v)->vmcb;
     uint64_t *p = reg_of(vm, r);
-    if (!p || r == HVM_REG_INTR_SHADOW)
+    if (!p)
         return;
+    if (r == HVM_REG_INTR_SHADOW) {
+        *p = (*p & ~1UL) | (val & 1);
+        return;
+    }
     if (r == HVM_REG_EFER)
         val |= EFER_SVME;
     *p = val;
