@@ -170,6 +170,11 @@ void vmx_set_reg(struct vmx_vcpu *vv, enum hvm_reg r, uint64_t v)
     case HVM_REG_SYSENTER_CS: vmcs_write32(VMCS_GUEST_SYSENTER_CS, (uint32_t)v); break;
     case HVM_REG_SYSENTER_ESP: vmcs_writen(VMCS_GUEST_SYSENTER_ESP, v); break;
     case HVM_REG_SYSENTER_EIP: vmcs_writen(VMCS_GUEST_SYSENTER_EIP, v); break;
+    case HVM_REG_INTR_SHADOW:                   /* only clearing it makes sense */
+        if (!v)
+            vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY) &
+                         ~(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOVSS));
+        break;
     default: break;
     }
     vmcs_end(vv, &a);
