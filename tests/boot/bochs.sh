@@ -124,19 +124,23 @@ case_bochs_guest() {
 # and Keel gives the kernel the words after it.
 PVH_SMOKE_ELF=${PVH_SMOKE_ELF:-$ROOT/build/pvh_smoke/pvh_smoke.elf}
 
+# bochs_pvh_iso MODE OPTS [DOM0]: with DOM0 (a PV kernel) first, the smoke
+# kernel is the next module (domain 1), else it is dom0.
 bochs_pvh_iso() {
-    local mode=$1 opts=$2 dir="$LOG_DIR/$CASE.mod"
+    local mode=$1 opts=$2 dom0=${3:-} dir="$LOG_DIR/$CASE.mod" d=d0
     need_tool bochs timeout || return 1
     need_file "$KEEL_ELF" "$PVH_SMOKE_ELF" || return 1
     mkdir -p "$dir"
     local mod="$dir/pvh_smoke.elf${mode:+ $mode}"
     cp "$PVH_SMOKE_ELF" "$mod"
     ISO="$ROOT/build/keel-bochs-$CASE.iso"
-    "$ROOT/tools/mkiso.sh" "$KEEL_ELF" "$ISO" 0 "$opts" "$mod" || { fail "tools/mkiso.sh failed"; return 1; }
+    [ -n "$dom0" ] && d=d1
+    "$ROOT/tools/mkiso.sh" "$KEEL_ELF" "$ISO" 0 "$opts" ${dom0:+"$dom0"} "$mod" ||
+        { fail "tools/mkiso.sh failed"; return 1; }
     bochs_run
     [ "$CASE_STATUS" = 124 ] && fail "timed out after ${BOCHS_TIMEOUT} s"
     expect_line "hvm: VMX (EPT, VPID, unrestricted guest)"
-    expect_line "(d0) pvh_smoke: in long mode through the PVH entry, start_info magic ok"
+    expect_line "($d) pvh_smoke: in long mode through the PVH entry, start_info magic ok"
 }
 
 case_bochs_pvh_smoke() {
@@ -166,6 +170,20 @@ case_bochs_pvh_npf() {
     expect_line "dom0 crashed (code 0): halting the machine"
 }
 
+# A PV dom0 using an LDT beside the smoke kernel as a PVH domU, on one CPU:
+# the scheduler switches between PV frames and VMX entries there, and every
+# VM exit leaves LDTR null and the guest's syscall MSRs to be put back.
+case_bochs_pvh_domu_1cpu() {
+    local dom0=$ROOT/build/guests/ldt.elf
+    need_file "$dom0" || return
+    bochs_pvh_iso "" "maxcpus=1 dom0_mem=32M domu=1:smoke:16M:pvh dom0_exit=wait:60" "$dom0" || return
+    expect_line "(d0) keel-test: ldt: PASS"
+    expect_line "(d1) pvh_smoke: 3 VIRQ_TIMER events through callback vector 0xf3"
+    expect_line "(d1) keel-test: pvh_smoke: PASS"
+    expect_line "domain 1 ('smoke'): shut down, reason 0"
+    expect_line "keel: powering off"
+}
+
 # run_case NAME CMD...: one case, unless names were given and NAME is not one.
 run_case() {
     local name=$1; shift
@@ -178,7 +196,7 @@ run_case() {
 }
 
 # bochs.sh [CASE...]: every case, or only those named (selftest, guest-smp,
-# guest-fpu, pvh-smoke, pvh-npf).
+# guest-fpu, pvh-smoke, pvh-npf, pvh-domu-1cpu).
 main() {
     local p f
     ONLY=("$@") OUT=
@@ -187,6 +205,7 @@ main() {
     run_case guest-fpu case_bochs_guest fpu "dom0_mem=64M"   # XSAVE with AVX-512 present but hidden
     run_case pvh-smoke case_bochs_pvh_smoke
     run_case pvh-npf case_bochs_pvh_npf
+    run_case pvh-domu-1cpu case_bochs_pvh_domu_1cpu
     printf '%s' "$OUT"
     p=$(grep -c '^PASS ' <<<"$OUT"); f=$(grep -c '^FAIL ' <<<"$OUT")
     echo "bochs: $p passed, $f failed"
