@@ -100,6 +100,7 @@ install: all
 bench: all
 	@tools/bootbench.sh
 	@tools/pvbench.sh
+	@tools/pvhbench.sh
 	@tools/linuxbench.sh
 
 # Debian Linux on Keel (dom0 and domUs, driven over the serial console),

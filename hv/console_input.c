@@ -46,9 +46,11 @@ param_string("conswitch", opt_conswitch);
 
 static bool dom0_alive(void)
 {
-    struct domain *d = domain_by_id(0);
-    return d && d->state != DOMAIN_SHUTDOWN && d->state != DOMAIN_CRASHED &&
-           d->state != DOMAIN_DEAD;
+    struct domain *d = domain_get(0);
+    bool alive = d && d->state != DOMAIN_SHUTDOWN && d->state != DOMAIN_CRASHED &&
+                 d->state != DOMAIN_DEAD;
+    domain_put(d);
+    return alive;
 }
 
 static void announce_owner(const char *why)
@@ -94,7 +96,6 @@ static void input_to_domu(char c)
 
 static void input_to_dom0(char c)
 {
-    struct domain *d = domain_by_id(0);
     if (!dom0_alive()) {
         owner = INPUT_KEEL;                 /* this key is dropped: see above */
         announce_owner(" (no dom0)");
@@ -109,7 +110,10 @@ static void input_to_dom0(char c)
         log_warn("console: input buffer of dom0 full (%u bytes): dropping input\n",
                  CONSOLE_RX_SIZE);
     /* Always, as Xen: a dom0 that missed one notification catches up. */
-    evtchn_send_global_virq(d, VIRQ_CONSOLE);
+    struct domain *d = domain_get(0);
+    if (d)
+        evtchn_send_global_virq(d, VIRQ_CONSOLE);
+    domain_put(d);
 }
 
 static void serial_rx(char c)

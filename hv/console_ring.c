@@ -174,7 +174,7 @@ bool console_ring_input(uint16_t domid, char c)
 {
     uint64_t f = lock_rings();
     struct ring_slot *s = find(domid);
-    struct domain *d = domain_by_id(domid);
+    struct domain *d = domain_get(domid);
     if (s && d) {
         struct xencons_interface *r = s->ring;
         xencons_ring_idx_t cons = __atomic_load_n(&r->in_cons, __ATOMIC_ACQUIRE);
@@ -186,6 +186,7 @@ bool console_ring_input(uint16_t domid, char c)
         evtchn_hv_notify(d, s->port, EVTCHN_HV_CONSOLE);
     }
     spin_unlock_irqrestore(&rings_lock, f);
+    domain_put(d);
     return s && d;
 }
 

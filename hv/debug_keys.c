@@ -1,11 +1,13 @@
 /* Debug keys about domains: 'q' domains and their vCPUs, 'e' the event
- * channels of every domain (Xen's keys for the same). Run in the UART
- * interrupt while serial input goes to Keel (hv/console_input.c). */
+ * channels of every domain (Xen's keys for the same), 'g' where each
+ * CPU's guest is. Run in the UART interrupt while serial input goes to
+ * Keel (hv/console_input.c). */
 #include <keel/console.h>
 #include <keel/domain.h>
 #include <keel/sched.h>
 #include <keel/evtchn.h>
 #include <keel/log.h>
+#include <keel/smp.h>
 #include <keel/vcpu.h>
 
 static const char *vcpu_state_name(const struct vcpu *v)
@@ -27,9 +29,11 @@ static void dump_vcpus(const struct domain *d)
         const struct vcpu *v = d->vcpu[i];
         if (!v)
             continue;
-        log_info("  vcpu %u: cpu %u, %s, %s mode, events %s\n", v->id, v->processor,
-                 vcpu_state_name(v), v->kernel_mode ? "kernel" : "user",
-                 pv_events_masked((struct vcpu *)v) ? "masked" : "unmasked");
+        const uint8_t *vi = v->vcpu_info;     /* byte 0: upcall pending (ref 6.2) */
+        log_info("  vcpu %u: cpu %u, %s, %s mode, events %s%s, saved rip %lx\n", v->id,
+                 v->processor, vcpu_state_name(v), v->kernel_mode ? "kernel" : "user",
+                 pv_events_masked((struct vcpu *)v) ? "masked" : "unmasked",
+                 vi && READ_ONCE(vi[0]) ? " (upcall pending)" : "", v->regs.rip);
     }
 }
 
@@ -63,6 +67,29 @@ static void debug_key_evtchn(char key)
     domain_foreach(show_evtchns, NULL);
 }
 debug_key('e', "dump the event channels of every domain", debug_key_evtchn);
+
+/* On each CPU: the vCPU it runs and that vCPU's live guest frame (the
+ * saved copy in 'q' is stale while a vCPU runs). */
+static void show_current_guest(void *arg)
+{
+    (void)arg;
+    const struct vcpu *v = current_vcpu();
+    const struct cpu_regs *r = guest_regs();
+    if (!v) {
+        log_info("cpu %u: idle\n", smp_processor_id());
+        return;
+    }
+    log_info("cpu %u: d%u vcpu %u: rip %lx rsp %lx rflags %lx cs %lx rax %lx\n",
+             smp_processor_id(), v->d->id, v->id, r->rip, r->rsp, r->rflags, r->cs, r->rax);
+}
+
+static void debug_key_current_guests(char key)
+{
+    (void)key;
+    for_each_online_cpu(cpu)
+        smp_call_on_cpu(cpu, show_current_guest, NULL, true);
+}
+debug_key('g', "the guest each CPU runs, with its registers", debug_key_current_guests);
 
 static void debug_key_sched(char key)
 {

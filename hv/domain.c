@@ -346,6 +346,42 @@ static uint64_t free_owned_in(struct domain *d, mfn_t first, uint64_t count)
     return freed;
 }
 
+/* Destruction starts here (idempotent): no new reference is handed out,
+ * and references already out are waited for (they last one hypercall or
+ * one console operation; cross-CPU calls are served meanwhile, in case a
+ * holder waits for this CPU). The id stays taken until the frames are
+ * freed: they are found by owner id. */
+static void domain_unpublish(struct domain *d)
+{
+    uint64_t f = spin_lock_irqsave(&domains_lock);
+    d->dying = true;
+    spin_unlock_irqrestore(&domains_lock, f);
+    while (__atomic_load_n(&d->refs, __ATOMIC_ACQUIRE)) {
+        smp_serve_calls();
+        cpu_relax();
+    }
+}
+
+struct domain *domain_get(uint16_t id)
+{
+    if (id >= MAX_DOMAINS)
+        return NULL;
+    uint64_t f = spin_lock_irqsave(&domains_lock);
+    struct domain *d = domains[id];
+    if (d && !d->dying)
+        __atomic_add_fetch(&d->refs, 1, __ATOMIC_ACQUIRE);
+    else
+        d = NULL;
+    spin_unlock_irqrestore(&domains_lock, f);
+    return d;
+}
+
+void domain_put(struct domain *d)
+{
+    if (d)
+        __atomic_sub_fetch(&d->refs, 1, __ATOMIC_RELEASE);
+}
+
 /* Domains between the start of domain_destroy and its last kfree: still
  * counted by domain_count, so that no one compares free memory while a
  * destruction is half done. */
@@ -355,6 +391,7 @@ void domain_destroy(struct domain *d)
 {
     uint64_t freed = 0;
     __atomic_add_fetch(&domains_destroying, 1, __ATOMIC_SEQ_CST);
+    domain_unpublish(d);
     console_ring_detach(d);             /* (all done already if it ever ran) */
     xenstore_detach(d);
     evtchn_domain_destroy(d);
@@ -385,11 +422,13 @@ void domain_teardown(struct domain *d)
 
 static void domain_teardown_now(struct domain *d)
 {
+    domain_unpublish(d);                /* no one else looks at d from here */
     if (d->console_len)
         log_info("(d%u) %.*s\n", d->id, (int)d->console_len, d->console_line);
     console_ring_detach(d);             /* before its frames go */
     xenstore_detach(d);
     evtchn_domain_destroy(d);           /* peers unbound, poll timers stopped: before the vCPUs go */
+    sched_latency_report(d);
     for (unsigned i = 0; i < d->nr_vcpus; i++)
         if (d->vcpu[i])
             vcpu_destroy(d->vcpu[i]);
@@ -429,11 +468,6 @@ void domain_foreach(void (*fn)(struct domain *, void *), void *arg)
         if (domains[i])
             fn(domains[i], arg);
     spin_unlock_irqrestore(&domains_lock, f);
-}
-
-struct domain *domain_by_id(uint16_t id)
-{
-    return id < MAX_DOMAINS ? domains[id] : NULL;
 }
 
 static void list_one(struct domain *d, void *arg)

@@ -33,7 +33,8 @@ struct evtchn_domain {
     uint64_t poll_mask;
     int32_t poll_port[EVTCHN_MAX_VCPUS];
     struct timer poll_timer[EVTCHN_MAX_VCPUS];
-    bool poll_timer_used[EVTCHN_MAX_VCPUS];
+    bool poll_timer_used[EVTCHN_MAX_VCPUS];      /* initialised (on first use) */
+    uint64_t poll_deadline[EVTCHN_MAX_VCPUS];    /* the current poll's timeout */
     struct evtchn_port ports[];         /* t.max_ports */
 };
 

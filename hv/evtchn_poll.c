@@ -63,12 +63,17 @@ void evtchn_block(struct vcpu *v)
     sched_block(v, evtchn_upcall_deliverable);
 }
 
-/* The timer runs on v's CPU with interrupts off. */
+/* The timer runs with interrupts off on the CPU v last ran on. A
+ * callback of an earlier poll still in flight when a new poll starts
+ * finds the new poll's deadline ahead and leaves it alone. */
 static void poll_timeout(struct timer *t, void *data)
 {
     (void)t;
     struct vcpu *v = data;
-    if (v->d->evtchn && end_poll(v->d->evtchn, v->id))
+    struct evtchn_domain *ed = v->d->evtchn;
+    if (!ed || now_ns() < READ_ONCE(ed->poll_deadline[v->id]))
+        return;
+    if (end_poll(ed, v->id))
         sched_unblock(v);
 }
 
@@ -116,6 +121,7 @@ long evtchn_poll(struct vcpu *v, uint64_t ports_va, uint32_t nr_ports, uint64_t 
     /* A timer left from an earlier poll must not end this one. */
     if (ed->poll_timer_used[id])
         timer_stop(&ed->poll_timer[id]);
+    WRITE_ONCE(ed->poll_deadline[id], timeout ? timeout : UINT64_MAX);
     __atomic_store_n(&ed->poll_port[id], -1, __ATOMIC_SEQ_CST);
     __atomic_fetch_or(&ed->poll_mask, 1UL << id, __ATOMIC_SEQ_CST);
 
@@ -134,34 +140,37 @@ long evtchn_poll(struct vcpu *v, uint64_t ports_va, uint32_t nr_ports, uint64_t 
         __atomic_compare_exchange_n(&ed->poll_port[id], &(int32_t){ -1 }, one, false,
                                     __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
     if (timeout) {
-        /* On the CPU v runs on now; if the scheduler moves v, the
-         * callback still only ends the poll and wakes v (any CPU may). */
-        timer_init(&ed->poll_timer[id], poll_timeout, v,
-                   __atomic_load_n(&v->processor, __ATOMIC_ACQUIRE));
-        ed->poll_timer_used[id] = true;
+        /* Initialised once, on the CPU v runs on; it moves with v. */
+        if (!ed->poll_timer_used[id]) {
+            timer_init(&ed->poll_timer[id], poll_timeout, v, smp_processor_id());
+            __atomic_store_n(&ed->poll_timer_used[id], true, __ATOMIC_RELEASE);
+        }
         timer_set(&ed->poll_timer[id], timeout);
     }
     sched_block(v, poll_over);
     return 0;
 }
 
-static void stop_timer_here(void *arg)
+void evtchn_poll_timer_follow(struct vcpu *v, unsigned cpu)
 {
-    timer_stop(arg);
+    struct evtchn_domain *ed = v->d->evtchn;
+    if (ed && v->id < EVTCHN_MAX_VCPUS &&
+        __atomic_load_n(&ed->poll_timer_used[v->id], __ATOMIC_ACQUIRE))
+        timer_migrate(&ed->poll_timer[v->id], cpu);
 }
 
-/* On the timer's own CPU: a callback runs there with interrupts off, so
- * once this call ran, none is in flight and none can start. */
+/* The domain's vCPUs no longer run: stop the timeouts and wait out any
+ * callback still in flight on any CPU (none re-arms). */
 void evtchn_poll_shutdown(struct domain *d)
 {
     struct evtchn_domain *ed = d->evtchn;
     if (!ed)
         return;
-    for (unsigned i = 0; i < EVTCHN_MAX_VCPUS; i++) {
-        if (!ed->poll_timer_used[i])
-            continue;
-        smp_call_on_cpu(ed->poll_timer[i].cpu, stop_timer_here, &ed->poll_timer[i], true);
+    for (unsigned i = 0; i < EVTCHN_MAX_VCPUS; i++)
+        if (ed->poll_timer_used[i])
+            timer_stop(&ed->poll_timer[i]);
+    timer_sync_callbacks();
+    for (unsigned i = 0; i < EVTCHN_MAX_VCPUS; i++)
         ed->poll_timer_used[i] = false;
-    }
     __atomic_store_n(&ed->poll_mask, 0, __ATOMIC_SEQ_CST);
 }

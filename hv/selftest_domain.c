@@ -23,11 +23,13 @@ static int test_domain_memory(void)
     for (unsigned i = 0; i < 64; i++)
         ST_CHECK(domain_alloc_frames(b, 0, &m) == 0);
     ST_CHECK(domain_alloc_frames(b, 0, &m) != 0);
-    ST_CHECK(domain_by_id(a->id) == a);
+    struct domain *ref = domain_get(a->id);
+    ST_CHECK(ref == a);
+    domain_put(ref);
     uint16_t ida = a->id;
     domain_destroy(a);
     domain_destroy(b);
-    ST_CHECK(domain_by_id(ida) == NULL);
+    ST_CHECK(domain_get(ida) == NULL);
     kmem_trim();
     ST_CHECK(mm_free_frames() == free0);
     return failed;

@@ -235,13 +235,14 @@ int xenstore_write(uint16_t domid, const char *path, const char *value)
 {
     uint64_t f = lock_conns();
     struct xs_conn **slot = find(domid);
-    struct domain *d = domain_by_id(domid);
+    struct domain *d = domain_get(domid);
     int rc = -ESRCH;
     if (slot && d) {
         rc = xs_store_write(&(*slot)->store, path, value);
         serve(d, *slot);
     }
     unlock_conns(f);
+    domain_put(d);
     return rc;
 }
 

@@ -25,9 +25,15 @@ static struct domain *target_domain(struct vcpu *v, uint64_t arg, long *err)
         *err = -EPERM;
         return NULL;
     }
-    struct domain *d = domain_by_id(md.domid);
+    struct domain *d = domain_get(md.domid);    /* target_put drops it */
     *err = d ? 0 : -ESRCH;
     return d;
+}
+
+static void target_put(struct vcpu *v, struct domain *d)
+{
+    if (d && d != v->d)
+        domain_put(d);
 }
 
 /* A PV guest's pseudo-physical map: RAM from 0 to its size (ref 5.10: one
@@ -78,7 +84,7 @@ DECLARE_HYPERCALL(memory_op)
     (void)a3, (void)a4, (void)a5;
     unsigned op = (unsigned)(a1 & 0x3f);
     struct domain *d;
-    long err;
+    long err, rc;
 
     if (v->d->type == DOMAIN_PVH) {
         bool common;
@@ -96,13 +102,18 @@ DECLARE_HYPERCALL(memory_op)
     case XENMEM_exchange:
         return memory_exchange(v, regs, a2);
     case XENMEM_current_reservation:
-        d = target_domain(v, a2, &err);
-        if (d)
-            domain_reap_given_back(d);  /* frames given back and unreferenced since */
-        return d ? (long)d->tot_pages : err;
+        if (!(d = target_domain(v, a2, &err)))
+            return err;
+        domain_reap_given_back(d);      /* frames given back and unreferenced since */
+        rc = (long)d->tot_pages;
+        target_put(v, d);
+        return rc;
     case XENMEM_maximum_reservation:
-        d = target_domain(v, a2, &err);
-        return d ? (long)d->max_pages : err;
+        if (!(d = target_domain(v, a2, &err)))
+            return err;
+        rc = (long)d->max_pages;
+        target_put(v, d);
+        return rc;
     case XENMEM_machphys_mapping: {
         struct xen_machphys_mapping mm = { RO_MPT_VIRT_START, M2P_VIRT_END, m2p_max_mfn() - 1 };
         return copy_to_guest(a2, &mm, sizeof(mm)) ? -EFAULT : 0;

@@ -55,12 +55,19 @@ static unsigned max_order(const struct domain *caller)
 }
 
 /* The domain a reservation names: oneself, or any for the privileged
- * domain (Xen: XSM_TARGET). NULL if it does not exist or is forbidden. */
+ * domain (Xen: XSM_TARGET). NULL if it does not exist or is forbidden.
+ * Another domain comes with a reference: memop_domain_put drops it. */
 static struct domain *memop_domain(struct vcpu *v, domid_t id)
 {
     if (id == DOMID_SELF || id == v->d->id)
         return v->d;
-    return v->d->privileged ? domain_by_id(id) : NULL;
+    return v->d->privileged ? domain_get(id) : NULL;
+}
+
+static void memop_domain_put(struct vcpu *v, struct domain *d)
+{
+    if (d && d != v->d)
+        domain_put(d);
 }
 
 static unsigned order_of_pages(uint64_t n)
@@ -230,8 +237,10 @@ long memory_reservation_op(struct vcpu *v, struct cpu_regs *regs, unsigned op, u
         .order = r.extent_order, .done = start,
         .budget = v->in_multicall ? FRAMES_IN_MULTICALL : FRAMES_PER_ENTRY,
     };
-    if (!a.d || memop_setup(v, &r, op, &a))
+    if (!a.d || memop_setup(v, &r, op, &a)) {
+        memop_domain_put(v, a.d);
         return (long)start;
+    }
     domain_reap_given_back(a.d);
     if (op == XENMEM_increase_reservation)
         increase(&a, start);
@@ -239,6 +248,7 @@ long memory_reservation_op(struct vcpu *v, struct cpu_regs *regs, unsigned op, u
         decrease(&a, start);
     else
         populate(&a, start);
+    memop_domain_put(v, a.d);
     if (a.preempted && !v->in_multicall)
         return continue_later(regs, op | (a.done << MEMOP_EXTENT_SHIFT), arg);
     return (long)a.done;
@@ -283,10 +293,10 @@ static long exchange_checks(struct vcpu *v, struct exchange *e)
         e->limit = bits <= PAGE_SHIFT ? 1 : 1UL << (bits - PAGE_SHIFT);  /* 1: nothing fits */
     if (x->in.domid == DOMID_SELF || x->in.domid == v->d->id)
         e->d = v->d;
-    else if (!(e->d = domain_by_id(x->in.domid)))
+    else if (!(e->d = domain_get(x->in.domid)))
         return -ESRCH;
     else if (!v->d->privileged)
-        return -EPERM;
+        return -EPERM;                  /* (memory_exchange drops the reference) */
     return 0;
 }
 
@@ -390,28 +400,37 @@ static long exchange_run(struct vcpu *v, struct cpu_regs *regs, uint64_t arg, st
     return 0;
 }
 
+/* Runs the checked exchange e (rc: exchange_checks' verdict) and writes
+ * nr_exchanged back, unless the call continues later. */
+static long exchange_with(struct vcpu *v, struct cpu_regs *regs, uint64_t arg,
+                          struct exchange *e, long rc)
+{
+    if (rc == 1)
+        return 0;
+    if (!rc) {
+        e->gmfns = kmalloc((8UL << e->in_chunk) + (16UL << e->out_chunk));
+        if (!e->gmfns)
+            rc = -ENOMEM;
+    }
+    if (!rc) {
+        e->out = e->gmfns + (1UL << e->in_chunk);
+        e->gpfns = e->out + (1UL << e->out_chunk);
+        rc = exchange_run(v, regs, arg, e);
+        kfree(e->gmfns);
+        if (rc == HYPERCALL_KEEP_REGS)
+            return rc;
+    }
+    if (copy_to_guest(arg + offsetof(struct xen_memory_exchange, nr_exchanged), &e->x.nr_exchanged, 8))
+        rc = -EFAULT;
+    return rc;
+}
+
 long memory_exchange(struct vcpu *v, struct cpu_regs *regs, uint64_t arg)
 {
     struct exchange e = { .gmfns = NULL };
     if (copy_from_guest(&e.x, arg, sizeof(e.x)))
         return -EFAULT;
-    long rc = exchange_checks(v, &e);
-    if (rc == 1)
-        return 0;
-    if (!rc) {
-        e.gmfns = kmalloc((8UL << e.in_chunk) + (16UL << e.out_chunk));
-        if (!e.gmfns)
-            rc = -ENOMEM;
-    }
-    if (!rc) {
-        e.out = e.gmfns + (1UL << e.in_chunk);
-        e.gpfns = e.out + (1UL << e.out_chunk);
-        rc = exchange_run(v, regs, arg, &e);
-        kfree(e.gmfns);
-        if (rc == HYPERCALL_KEEP_REGS)
-            return rc;
-    }
-    if (copy_to_guest(arg + offsetof(struct xen_memory_exchange, nr_exchanged), &e.x.nr_exchanged, 8))
-        rc = -EFAULT;
+    long rc = exchange_with(v, regs, arg, &e, exchange_checks(v, &e));
+    memop_domain_put(v, e.d);           /* the reference exchange_checks may take */
     return rc;
 }

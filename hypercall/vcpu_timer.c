@@ -3,7 +3,7 @@
  * periodic timer; either raises VIRQ_TIMER on the vCPU when it fires (a
  * blocked vCPU wakes through the event; the periodic one ticks only
  * while the vCPU runs, as Xen's). The timers are Keel's per-CPU software
- * timers, on the CPU the vCPU was created on. */
+ * timers on the CPU the vCPU runs on: they follow it when it moves. */
 #include <keel/hypercall.h>
 #include <keel/domain.h>
 #include <keel/errno.h>
@@ -20,8 +20,13 @@
 
 static void singleshot_fired(struct timer *t, void *data)
 {
-    (void)t;
-    evtchn_send_virq(data, VIRQ_TIMER);
+    struct vcpu *v = data;
+    uint64_t now = now_ns();
+    uint64_t late = now > t->expires ? now - t->expires : 0;
+    v->lat.timer_late_sum += late;
+    v->lat.timer_late_max = MAX(v->lat.timer_late_max, late);
+    v->lat.timer_n++;
+    evtchn_send_virq(v, VIRQ_TIMER);
 }
 
 /* The periodic timer follows Xen's (xen/common/sched/core.c): it ticks
@@ -133,22 +138,33 @@ static void set_periodic(struct vcpu *t, uint64_t period)
         timer_set(&t->periodic_timer, next);
 }
 
-static void stop_here(void *arg)
+/* Before v is freed (v no longer runs, so nothing but a callback arms its
+ * timers): stop them, wait out any callback in flight on any CPU (a
+ * periodic one may re-arm), and stop them again. */
+void vcpu_timers_stop(struct vcpu *v)
 {
-    struct vcpu *v = arg;
-    spin_lock(&v->periodic_lock);
+    if (!v->timers_inited)
+        return;
+    uint64_t f = spin_lock_irqsave(&v->periodic_lock);
     v->timer_period_ns = 0;
-    spin_unlock(&v->periodic_lock);
+    spin_unlock_irqrestore(&v->periodic_lock, f);
+    timer_stop(&v->singleshot_timer);
+    timer_stop(&v->periodic_timer);
+    timer_sync_callbacks();
     timer_stop(&v->singleshot_timer);
     timer_stop(&v->periodic_timer);
 }
 
-/* Before v is freed: on the timers' own CPU, where callbacks run with
- * interrupts off, so none is in flight afterwards. */
-void vcpu_timers_stop(struct vcpu *v)
+/* At switch-in (interrupts off): v's timers and its poll timeout move to
+ * this CPU if the scheduler moved v here. */
+void vcpu_timers_follow(struct vcpu *v)
 {
-    if (v->timers_inited)
-        smp_call_on_cpu(v->singleshot_timer.cpu, stop_here, v, true);
+    unsigned cpu = smp_processor_id();
+    if (!v->timers_inited || READ_ONCE(v->singleshot_timer.cpu) == cpu)
+        return;
+    timer_migrate(&v->singleshot_timer, cpu);
+    timer_migrate(&v->periodic_timer, cpu);
+    evtchn_poll_timer_follow(v, cpu);
 }
 
 static void set_singleshot(struct vcpu *v, uint64_t when)

@@ -201,6 +201,13 @@ static void mark_running(struct percpu *pc, struct vcpu *v, uint64_t now)
 {
     v->sched_state = VCPU_RUNNING;
     v->sched.yielded = false;
+    if (v->lat.woken_at) {
+        uint64_t wait = now > v->lat.woken_at ? now - v->lat.woken_at : 0;
+        v->lat.wake_wait_sum += wait;
+        v->lat.wake_wait_max = MAX(v->lat.wake_wait_max, wait);
+        v->lat.wake_n++;
+        v->lat.woken_at = 0;
+    }
     sched_runstate_change(&v->runstate, SCHED_RUNSTATE_running, now);
     if (vtime_before(pc->min_vtime, v->sched.vtime))
         pc->min_vtime = v->sched.vtime;
@@ -293,6 +300,7 @@ void sched_wake(struct vcpu *v)
         __atomic_add_fetch(&v->d->nr_active, 1, __ATOMIC_SEQ_CST);
         sched_runstate_change(&v->runstate, SCHED_RUNSTATE_runnable, now);
         v->sched.vtime = sched_wake_vtime(v->sched.vtime, pc->min_vtime);
+        v->lat.woken_at = now;
         rq_insert(pc, v);
         queued = true;
         struct vcpu *curr = pc->sched_curr;

@@ -40,30 +40,107 @@ static void kick_remote(void *arg)
     spin_unlock_irqrestore(&q->lock, f);
 }
 
+/* Locks the queue t is on. t->cpu changes only with both queues locked
+ * (timer_migrate), so a re-check after locking is enough. */
+static struct timer_queue *lock_timer_queue(struct timer *t, uint64_t *flags)
+{
+    for (;;) {
+        unsigned cpu = READ_ONCE(t->cpu);
+        struct timer_queue *q = queue_of(cpu);
+        *flags = spin_lock_irqsave(&q->lock);
+        if (READ_ONCE(t->cpu) == cpu)
+            return q;
+        spin_unlock_irqrestore(&q->lock, *flags);
+    }
+}
+
+/* After t became the earliest timer of `cpu`'s queue q (locked): the APIC
+ * timer is per CPU, so this CPU re-arms its own and asks another to re-arm
+ * its own (after the caller drops the lock: *kick says so). */
+static void rearm_or_kick(struct timer_queue *q, unsigned cpu, bool *kick)
+{
+    if (cpu == smp_processor_id())
+        rearm(q);
+    else
+        *kick = true;
+}
+
 void timer_set(struct timer *t, uint64_t expires_ns)
 {
-    struct timer_queue *q = queue_of(t->cpu);
-    uint64_t f = spin_lock_irqsave(&q->lock);
+    uint64_t f;
+    struct timer_queue *q = lock_timer_queue(t, &f);
+    unsigned cpu = t->cpu;
+    bool kick = false;
     if (t->pending)
         timer_queue_remove(q, t);
     t->expires = expires_ns;
-    bool first = timer_queue_insert(q, t);
-    bool local = t->cpu == smp_processor_id();
-    if (first && local)
-        rearm(q);
+    if (timer_queue_insert(q, t))
+        rearm_or_kick(q, cpu, &kick);
     spin_unlock_irqrestore(&q->lock, f);
-    /* The APIC timer is per CPU: another CPU re-arms its own. */
-    if (first && !local)
-        smp_call_on_cpu(t->cpu, kick_remote, q, false);
+    if (kick)
+        smp_call_on_cpu(cpu, kick_remote, q, false);
 }
 
 void timer_stop(struct timer *t)
 {
-    struct timer_queue *q = queue_of(t->cpu);
-    uint64_t f = spin_lock_irqsave(&q->lock);
+    uint64_t f;
+    struct timer_queue *q = lock_timer_queue(t, &f);
     if (t->pending)
         timer_queue_remove(q, t);
     spin_unlock_irqrestore(&q->lock, f);
+}
+
+/* Moves t (armed or not) to `cpu`'s queue, keeping its expiry: a vCPU's
+ * timers follow it when the scheduler moves it (as Xen's migrate_timer),
+ * so they fire where it runs instead of interrupting the CPU it left. A
+ * callback already running on the old CPU is harmless: it may re-arm t,
+ * which then lands on the new queue. */
+void timer_migrate(struct timer *t, unsigned cpu)
+{
+    uint64_t f = irq_save();
+    unsigned old;
+    struct timer_queue *lo, *hi;
+    for (;;) {
+        old = READ_ONCE(t->cpu);
+        if (old == cpu) {
+            irq_restore(f);
+            return;
+        }
+        lo = queue_of(old < cpu ? old : cpu);   /* both locks in CPU order */
+        hi = queue_of(old < cpu ? cpu : old);
+        spin_lock(&lo->lock);
+        spin_lock(&hi->lock);
+        if (READ_ONCE(t->cpu) == old)
+            break;
+        spin_unlock(&hi->lock);
+        spin_unlock(&lo->lock);
+    }
+    struct timer_queue *to = queue_of(cpu);
+    bool kick = false;
+    bool pending = t->pending;
+    if (pending)
+        timer_queue_remove(queue_of(old), t);
+    WRITE_ONCE(t->cpu, cpu);
+    if (pending && timer_queue_insert(to, t))
+        rearm_or_kick(to, cpu, &kick);
+    spin_unlock(&hi->lock);
+    spin_unlock(&lo->lock);
+    irq_restore(f);
+    if (kick)
+        smp_call_on_cpu(cpu, kick_remote, to, false);
+}
+
+static void no_callback_running(void *arg)
+{
+    (void)arg;
+}
+
+/* Returns once no timer callback that started before the call is still
+ * running on any CPU (callbacks run with interrupts off, so a CPU that
+ * took the call has finished the one it was in). */
+void timer_sync_callbacks(void)
+{
+    smp_call_others(no_callback_running, NULL, true);
 }
 
 void timer_interrupt(void)

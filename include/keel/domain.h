@@ -68,6 +68,8 @@ struct domain {
     spinlock_t cap_lock;                /* cap_budget (capped domains only) */
     struct sched_cap cap_budget;
     bool torn_down;                     /* teardown started (exactly once) */
+    bool dying;                         /* destruction started: domain_get refuses it */
+    uint32_t refs;                      /* domain_get references in flight */
     bool ptwr_warned;                   /* a page-table write was not emulated (logged once) */
     uint64_t enosys_logged[2];          /* hypercall numbers already reported */
     struct hypercall_stats *hc_stats;   /* counts (hypercall/stats.c), NULL if none */
@@ -144,7 +146,11 @@ void domain_destroy(struct domain *d);
 void domain_shutdown(struct domain *d, unsigned reason);
 /* Stops a misbehaving domain with a log line saying why. */
 void domain_crash(struct domain *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-struct domain *domain_by_id(uint16_t id);
+/* A reference to domain `id` (NULL if none, or it is being destroyed):
+ * the domain is not torn down until it is dropped with domain_put. Held
+ * only for the length of one operation (destruction waits for it). */
+struct domain *domain_get(uint16_t id);
+void domain_put(struct domain *d);
 /* fn(d, arg) for every domain, none freed meanwhile (debug keys). */
 void domain_foreach(void (*fn)(struct domain *, void *), void *arg);
 /* Domains that exist or are being destroyed; *stopping: of them, shut

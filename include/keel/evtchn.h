@@ -69,5 +69,7 @@ void evtchn_block(struct vcpu *v);
  * system time ns, 0 none) and returns 0. -EINVAL: over 128 ports, a port
  * not bound; -EFAULT: the list unreadable. */
 long evtchn_poll(struct vcpu *v, uint64_t ports_va, uint32_t nr_ports, uint64_t timeout);
+/* v's poll timeout moves to `cpu` with v (vcpu_timers_follow). */
+void evtchn_poll_timer_follow(struct vcpu *v, unsigned cpu);
 
 #endif

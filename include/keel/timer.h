@@ -36,6 +36,10 @@ uint64_t timer_queue_next(const struct timer_queue *q);
 void timer_init(struct timer *t, void (*fn)(struct timer *, void *), void *data, unsigned cpu);
 void timer_set(struct timer *t, uint64_t expires_ns);
 void timer_stop(struct timer *t);
+/* Moves t to another CPU's queue, armed or not (any CPU may call it). */
+void timer_migrate(struct timer *t, unsigned cpu);
+/* Waits until every callback running anywhere at the call has returned. */
+void timer_sync_callbacks(void);
 void timer_interrupt(void);             /* run expired timers, re-arm hardware */
 void timers_cpu_init(void);
 void timer_start_heartbeat(void);      /* this CPU's 1 Hz heartbeat */

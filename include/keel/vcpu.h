@@ -22,6 +22,15 @@ struct pv_trap {
     uint8_t flags;          /* bits 0-1 DPL, bit 2 mask events */
 };
 
+/* How late a vCPU's singleshot timer fired, and how long a woken vCPU
+ * waited for its CPU: reported when its domain goes (sched/latency.c). */
+struct vcpu_latency {
+    uint64_t timer_late_sum, timer_late_max;    /* ns after the deadline */
+    uint64_t wake_wait_sum, wake_wait_max;      /* ns from wake-up to running */
+    uint64_t woken_at;                          /* system time of the last wake-up (0: none) */
+    uint32_t timer_n, wake_n;
+};
+
 struct vcpu {
     struct domain *d;
     unsigned id;
@@ -41,6 +50,7 @@ struct vcpu {
     struct sched_item sched;            /* run-queue link and virtual time (sched_policy.h) */
     uint64_t affinity[NR_CPUS / 64];    /* hard affinity: CPUs it may run on (0s: any) */
     struct sched_runstate runstate;     /* time per state, under its CPU's rq_lock */
+    struct vcpu_latency lat;            /* under its CPU's rq_lock (timer: its callback) */
     uint64_t runstate_area;             /* guest VA of its runstate copy (0: none) */
 
     struct cpu_regs regs;               /* saved while not running */
@@ -77,8 +87,12 @@ struct vcpu *vcpu_create(struct domain *d, unsigned id, unsigned processor);
 void vcpu_destroy(struct vcpu *v);
 /* Stops v's guest timers for good (before v is freed). */
 void vcpu_timers_stop(struct vcpu *v);
+/* Logs the domain's timer and wake-up latencies (sched/latency.c). */
+void sched_latency_report(const struct domain *d);
 /* Xen's default 100 Hz periodic timer of a new PV vCPU. */
 void vcpu_timers_init(struct vcpu *v);
+/* At switch-in: v's timers move to this CPU if v moved here. */
+void vcpu_timers_follow(struct vcpu *v);
 /* The periodic timer ticks only while its vCPU runs (as Xen's): these mark
  * a vCPU's switch-in and switch-out on its CPU (interrupts off). */
 void vcpu_periodic_switch_in(struct vcpu *v);

@@ -7,7 +7,7 @@ Boots the kernel (console=hvc0) with the busybox initramfs of
 tools/mkinitramfs.sh and a virtio-blk disk from tools/mkdisk.sh, on Keel or
 on Xen 4.17 (xen-ref), under QEMU TCG, and checks, one PASS/FAIL line each:
 boot to /init, the shell, nproc, /sys/hypervisor/type, ACPI tables, PCI
-devices, sleep 2 against the host's clock, a CPU-bound job on each vCPU,
+devices, sleep 2 against the host's clock (median of three), a CPU-bound job on each vCPU,
 the disk (mount, read the known file, write, sync, read back after a
 remount), interrupts from the disk, poweroff ending the machine, what was
 written being on the image, and (Keel only) all memory returned.

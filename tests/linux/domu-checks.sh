@@ -6,9 +6,12 @@
 echo "domu-check: cmdline $(cat /proc/cmdline)"
 echo "domu-check: nproc $(nproc)"
 echo "domu-check: hypervisor $(cat /sys/hypervisor/type 2>/dev/null)"
-read -r u _ < /proc/uptime; echo "domu-check: sleep-start $u"
-sleep 2
-read -r u _ < /proc/uptime; echo "domu-check: sleep-end $u"
+# sleep 2, three times (the check takes the median: see checks.judge_sleeps)
+for n in 1 2 3; do
+    read -r u _ < /proc/uptime; echo "domu-check: sleep-start $u"
+    sleep 2
+    read -r u _ < /proc/uptime; echo "domu-check: sleep-end $u"
+done
 
 # A CPU-bound job pinned to each vCPU, which says where it ended; the busy
 # time of each vCPU (user + nice + system, USER_HZ) over the jobs.

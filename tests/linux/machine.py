@@ -210,6 +210,25 @@ class Machine:
             self.sock.sendall(data[i:i + 32])
             time.sleep(0.02)
 
+    def keel_state(self, keys="qgr"):
+        """Keel only, for a stalled boot: switch serial input to Keel's debug
+        keys (Ctrl-A three times, until Keel says it has the input) and press
+        `keys`, so the log shows domains, vCPUs and where each CPU's guest is."""
+        if self.hv != "keel" or self.eof or not self.sock:
+            return
+        start = len(self.lines)
+        for _ in range(8):                  # dom0 -> each domU -> Keel
+            self.send("\x01\x01\x01")
+            got = self.wait_for(r"\*\*\* Serial input to ", 3, start)
+            if not got:
+                return
+            start = got[0] + 1
+            if "Serial input to Keel" in got[2].string:
+                break
+        for k in keys:
+            self.send(k)
+            time.sleep(1)
+
     def run(self, cmd, timeout=60):
         """Run cmd in the shell: (output lines, exit status, host seconds from send to end)."""
         out, st, dt = self.run_timed(cmd, timeout)
