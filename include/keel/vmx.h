@@ -48,6 +48,7 @@ struct vmx_vcpu {
     uint8_t *io_bitmap;                 /* 2 pages (A: ports 0-0x7fff, B: the rest) */
     uint64_t cr2;                       /* the guest's CR2 (not in the VMCS) */
     uint64_t exit_rip;                  /* guest RIP at the last exit */
+    uint64_t host_cr3;                  /* VMCS host CR3 as last written (0: not yet) */
     uint64_t dr[4], dr6, dr7;           /* the guest's debug registers (virtual only) */
     /* Syscall MSRs are not in the VMCS: the guest's are on the CPU from
      * vcpu_load to vcpu_put, Keel's own are put back then. */

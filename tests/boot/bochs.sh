@@ -215,6 +215,16 @@ case_bochs_linux_pvh() {
     log_has "crashed" && fail "a domain crashed"
 }
 
+# The smoke kernel's bench mode (as tools/pvhbench.sh on QEMU): Bochs' TSC
+# counts instructions (clock sync=none), so the figures are instructions per
+# round trip, Keel's exit path included, not cycles of a real CPU.
+case_bochs_pvh_bench() {
+    bochs_pvh_iso bench "dom0=pvh dom0_mem=16M dom0_max_vcpus=1" || return
+    log_text | grep -qE "pvh_smoke: bench: vmmcall [0-9]+ cycles, cpuid [0-9]+ cycles" ||
+        fail "no bench line"
+    expect_line "(d0) keel-test: pvh_smoke: PASS"
+}
+
 # run_case NAME CMD...: one case, unless names were given and NAME is not one.
 run_case() {
     local name=$1; shift
@@ -227,7 +237,7 @@ run_case() {
 }
 
 # bochs.sh [CASE...]: every case, or only those named (selftest, guest-smp,
-# guest-fpu, pvh-smoke, pvh-npf, pvh-domu-1cpu, linux-pvh).
+# guest-fpu, pvh-smoke, pvh-npf, pvh-domu-1cpu, pvh-bench, linux-pvh).
 main() {
     local p f
     ONLY=("$@") OUT=
@@ -237,6 +247,7 @@ main() {
     run_case pvh-smoke case_bochs_pvh_smoke
     run_case pvh-npf case_bochs_pvh_npf
     run_case pvh-domu-1cpu case_bochs_pvh_domu_1cpu
+    run_case pvh-bench case_bochs_pvh_bench
     run_case linux-pvh case_bochs_linux_pvh
     printf '%s' "$OUT"
     p=$(grep -c '^PASS ' <<<"$OUT"); f=$(grep -c '^FAIL ' <<<"$OUT")

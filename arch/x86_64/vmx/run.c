@@ -31,18 +31,25 @@ static int entry_failed(struct vmx_vcpu *vv, int rc)
     return -EIO;
 }
 
+/* Only the fields the exit reason gives meaning to are read (each VMREAD
+ * costs): the others are 0. */
 static void fill_exit(struct vmx_exit *e)
 {
     uint32_t r = vmcs_read32(VMCS_EXIT_REASON);
+    *e = (struct vmx_exit){ 0 };
     e->reason = EXIT_REASON_BASIC(r);
     e->entry_failed = r & EXIT_REASON_ENTRY_FAILED;
     e->qualification = vmcs_readn(VMCS_EXIT_QUALIFICATION);
-    e->guest_phys = vmcs_read64(VMCS_GUEST_PHYS_ADDR);
-    e->guest_linear = vmcs_readn(VMCS_GUEST_LINEAR_ADDR);
     e->insn_len = vmcs_read32(VMCS_EXIT_INSN_LEN);
-    e->intr_info = vmcs_read32(VMCS_EXIT_INTR_INFO);
-    e->intr_error = vmcs_read32(VMCS_EXIT_INTR_ERROR);
     e->idt_vectoring_info = vmcs_read32(VMCS_IDT_VECTORING_INFO);
+    if (e->reason == EXIT_EPT_VIOLATION || e->reason == EXIT_EPT_MISCONFIG) {
+        e->guest_phys = vmcs_read64(VMCS_GUEST_PHYS_ADDR);
+        e->guest_linear = vmcs_readn(VMCS_GUEST_LINEAR_ADDR);
+    }
+    if (e->reason == EXIT_EXCEPTION_NMI || e->reason == EXIT_EXTERNAL_INTR) {
+        e->intr_info = vmcs_read32(VMCS_EXIT_INTR_INFO);
+        e->intr_error = vmcs_read32(VMCS_EXIT_INTR_ERROR);
+    }
 }
 
 /* An event the exit cut short is delivered again on the next entry
@@ -59,8 +66,17 @@ static void requeue_vectoring(struct vmx_vcpu *vv, const struct vmx_exit *e)
 
 static void before_entry(struct vmx_vcpu *vv, const struct cpu_regs *regs)
 {
-    vmx_settle_shadow(vv, regs);
-    vmcs_host_entry_state();
+    uint64_t cr3 = read_cr3();
+    if (cr3 != vv->host_cr3) {
+        vmcs_writen(VMCS_HOST_CR3, cr3);
+        vv->host_cr3 = cr3;
+    }
+    if (regs->rip != vv->exit_rip) {        /* see vmx_settle_shadow */
+        uint32_t is = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
+        if (is & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOVSS))
+            vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY,
+                         is & ~(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOVSS));
+    }
     vmcs_writen(VMCS_GUEST_RIP, regs->rip);
     vmcs_writen(VMCS_GUEST_RSP, regs->rsp);
     vmcs_writen(VMCS_GUEST_RFLAGS, regs->rflags);

@@ -63,9 +63,11 @@ void vmx_vcpu_load(struct vmx_vcpu *vv)
         return;
     }
     loaded[cpu] = vv;
+    vmcs_host_load_state();
     if (vv->cpu != (int)cpu) {
         vv->cpu = (int)cpu;
         vv->launched = false;
+        vv->host_cr3 = 0;
         vmcs_host_cpu_state();
         for (unsigned i = 0; i < VMX_NR_SYSCALL_MSRS; i++) {
             vv->host_msrs[i] = rdmsr(syscall_msrs[i]);

@@ -1,8 +1,8 @@
 /* VMCS host-state area: what the CPU loads on every VM exit (SDM vol. 3
  * 25.5, 28.5). The exit lands in vmx_exit_stub on the stack vmx_enter left
  * (host RSP is written there, per entry). Fields that differ per CPU are
- * written when a VMCS becomes current on a CPU; those that may change
- * between entries (CR3, FS/GS bases) before each entry. */
+ * written when a VMCS becomes current on a CPU; CR3 before an entry when it
+ * changed (vmx/run.c). */
 #include <keel/desc.h>
 #include <keel/percpu.h>
 #include <keel/x86.h>
@@ -51,9 +51,10 @@ void vmcs_host_cpu_state(void)
     vmcs_writen(VMCS_HOST_RIP, (uint64_t)vmx_exit_stub);
 }
 
-void vmcs_host_entry_state(void)
+/* FS/GS bases: Keel itself does not use them, so those of the moment the
+ * vCPU is loaded serve until it is put. */
+void vmcs_host_load_state(void)
 {
-    vmcs_writen(VMCS_HOST_CR3, read_cr3());
     vmcs_writen(VMCS_HOST_FS_BASE, rdmsr(MSR_FS_BASE));
     vmcs_writen(VMCS_HOST_GS_BASE, rdmsr(MSR_GS_BASE));
 }

@@ -17,8 +17,8 @@ void vmx_invept(uint64_t eptp);
 int vmcs_setup(struct vmx_vcpu *vv);
 /* Host fields that differ per CPU (after the VMCS is made current here). */
 void vmcs_host_cpu_state(void);
-/* Host fields that may change between entries (CR3, FS/GS bases). */
-void vmcs_host_entry_state(void);
+/* Host FS/GS bases, when a vCPU is loaded. */
+void vmcs_host_load_state(void);
 
 /* Access to the VMCS of a vCPU that is current here or loaded nowhere: the
  * latter is made current for the access and cleared after, and this CPU's
