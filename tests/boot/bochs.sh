@@ -1,10 +1,18 @@
 #!/bin/bash
-# tests/boot/bochs.sh: boot the self-test ISO on Bochs' Skylake-X model, the
-# only rig here with Intel VMX and EPT (QEMU TCG has no VMX), x2APIC and the
-# TSC-deadline timer. Asserts Keel sees +vmx and +ept, runs the local APIC in
-# x2APIC mode, starts both CPUs and that the self-test passes; then runs the
-# two-vCPU PV test kernel `smp` and the XSAVE/AVX kernel `fpu` as dom0 there. Prints one PASS/FAIL line per
-# case and "bochs: N passed, M failed".
+# tests/boot/bochs.sh [CASE...]: boots on Bochs' Skylake-X model, the only
+# rig here with Intel VMX and EPT (QEMU TCG has no VMX), x2APIC and the
+# TSC-deadline timer. Cases:
+#   selftest       the self-test ISO: +vmx/+ept, x2APIC, both CPUs, the
+#                  'hvm: VMX (...)' line, and the VMX self-tests' guests
+#                  (arch/x86_64/vmx/selftest_vmx*.c) among all self-tests
+#   guest-smp, guest-fpu   PV test kernels smp (2 vCPUs) and fpu as dom0
+#   pvh-smoke      the PVH smoke kernel as dom0 with 2 vCPUs on VMX
+#   pvh-npf        its read outside its memory: the domain is crashed
+#   pvh-domu-1cpu  an LDT-using PV dom0 and the smoke kernel as a PVH domU,
+#                  on one CPU
+#   pvh-bench      the smoke kernel's bench mode (instructions per exit)
+#   linux-pvh      Debian's cloud kernel as a PVH domU to its /init
+# Prints one PASS/FAIL line per case and "bochs: N passed, M failed".
 #
 # Bochs' exit status says nothing (it is 1 for a clean shutdown as well as a
 # panic), so the verdict comes from the serial log only. Bochs is stopped as
