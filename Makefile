@@ -26,7 +26,7 @@ ASFLAGS := -Iinclude -D__ASSEMBLY__ -MMD -MP
 LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-dynamic-linker \
            -z norelro --build-id=none --no-warn-rwx-segments
 
-SRCDIRS := arch/x86_64 arch/x86_64/acpi arch/x86_64/hvm arch/x86_64/svm hv hv/lib hv/build hv/decompress mm sched hypercall
+SRCDIRS := arch/x86_64 arch/x86_64/acpi arch/x86_64/hvm arch/x86_64/svm arch/x86_64/vmx hv hv/lib hv/build hv/decompress mm sched hypercall
 C_SRCS  := $(filter-out $(KEEL_EXCLUDE),$(foreach d,$(SRCDIRS),$(wildcard $(d)/*.c)))
 S_SRCS  := $(foreach d,$(SRCDIRS),$(wildcard $(d)/*.S))
 OBJS    := $(patsubst %,$(B)/obj/%.o,$(C_SRCS) $(S_SRCS))

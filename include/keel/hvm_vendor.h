@@ -217,7 +217,6 @@ extern const struct hvm_vendor_ops *hvm_vendor;
 
 /* Backends (each file defines its own; absent at link time is a build error). */
 extern const struct hvm_vendor_ops svm_vendor_ops;
-/* VMX: vmx_vendor_ops, weak until arch/x86_64/vmx/ defines it. */
-extern const struct hvm_vendor_ops vmx_vendor_ops __attribute__((weak));
+extern const struct hvm_vendor_ops vmx_vendor_ops;     /* arch/x86_64/vmx/vendor_ops.c */
 
 #endif

@@ -3,7 +3,9 @@
  * rest of the guest state). EFER and PAT are kept in the guest state with
  * their reserved bits refused; MSR 0x40000000 (CPUID 0x40000002's MSR base)
  * writes the hypercall page; TSC_AUX is kept per vCPU (RDTSCP and RDPID,
- * which would read the host's, are hidden). Any other MSR is #GP, as Xen 4.17 gives an
+ * which would read the host's, are hidden). IA32_MISC_ENABLE reads as the
+ * PV guests' (an Intel kernel reads it in verify_cpu, before it has an IDT);
+ * writes that keep it are accepted. Any other MSR is #GP, as Xen 4.17 gives an
  * HVM guest for MSRs it does not know. */
 #include <keel/hvm.h>
 #include <keel/domain.h>
@@ -20,6 +22,7 @@
 #define MSR_SYSENTER_ESP    0x175
 #define MSR_SYSENTER_EIP    0x176
 #define MSR_PAT_            0x277
+#define MSR_MISC_ENABLE     0x1a0
 #define MSR_STAR_           0xc0000081
 #define MSR_LSTAR_          0xc0000082
 #define MSR_CSTAR_          0xc0000083
@@ -92,6 +95,16 @@ static bool svm_msrs_exist(void)
     return hvm_vendor->npt_format == HVM_NPT_X86_64;   /* the SVM backend */
 }
 
+/* The host's value without perfmon and MONITOR, BTS/PEBS unavailable, xTPR
+ * off: what PV guests read too (pv_emulate.c), and Xen's adjustment. */
+static uint64_t misc_enable(void)
+{
+    uint64_t val;
+    if (rdmsr_safe(MSR_MISC_ENABLE, &val))
+        val = 0;
+    return (val & ~((1UL << 7) | (1UL << 18))) | (1UL << 11) | (1UL << 12) | (1UL << 23);
+}
+
 bool hvm_msr_read(struct vcpu *v, struct cpu_regs *regs, const struct hvm_exit *e)
 {
     uint64_t val;
@@ -120,6 +133,9 @@ bool hvm_msr_read(struct vcpu *v, struct cpu_regs *regs, const struct hvm_exit *
         if (!svm_msrs_exist())
             goto gp;
         val = v->hvm->vm_hsave_pa;
+        break;
+    case MSR_MISC_ENABLE:
+        val = misc_enable();
         break;
     default:
     gp:
@@ -164,6 +180,9 @@ bool hvm_msr_write(struct vcpu *v, struct cpu_regs *regs, const struct hvm_exit 
         ok = svm_msrs_exist() && !(val & 0xfff) && val <= HSAVE_PA_MAX;
         if (ok)
             v->hvm->vm_hsave_pa = val;
+        break;
+    case MSR_MISC_ENABLE:
+        ok = val == misc_enable();
         break;
     default:
         ok = false;

@@ -18,7 +18,7 @@ static const struct hvm_vendor_ops *pick(void)
 {
     if (boot_cpu.svm)
         return &svm_vendor_ops;
-    if (boot_cpu.vmx && &vmx_vendor_ops)
+    if (boot_cpu.vmx)
         return &vmx_vendor_ops;
     return NULL;
 }
@@ -28,8 +28,7 @@ static void select_on_boot_cpu(void)
     char features[96] = "";
     const struct hvm_vendor_ops *ops = opt_hvm ? pick() : NULL;
     if (!ops) {
-        log_info("hvm: none%s\n", !opt_hvm ? " (hvm=off)" :
-                 boot_cpu.vmx ? " (VMX backend not built)" : " (no SVM or VMX)");
+        log_info("hvm: none%s\n", !opt_hvm ? " (hvm=off)" : " (no SVM or VMX)");
         return;
     }
     if (!ops->probe(features, sizeof(features))) {

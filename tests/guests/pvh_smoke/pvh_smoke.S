@@ -32,7 +32,10 @@
 #define HC_hvm_op       34
 #define SHINFO          0x300000        /* gfn 0x300: where shared_info goes */
 #define CALLBACK_VECTOR 0xf3
-#define VMMCALL         .byte 0x0f, 0x01, 0xd9
+/* Every hypercall goes through hcall (VMMCALL; ret), which long_mode turns
+ * into VMCALL on Intel CPUs, as Linux patches its hypercall sites: VMMCALL
+ * is #UD on Intel and VMCALL #UD on AMD, neither exits. */
+#define VMMCALL         call hcall
 
     .section .note.Xen, "a", @note
     .balign 4
@@ -90,7 +93,13 @@ long_mode:
     movl    %eax, %es
     movl    %eax, %ss
     movq    $stack_top, %rsp
-    lea     msg_long(%rip), %rdi
+    xorl    %eax, %eax                  /* CPUID 0: "GenuineIntel" -> VMCALL */
+    cpuid
+    cmpl    $0x756e6547, %ebx           /* "Genu" */
+    jne     1f
+    movb    $0xc1, hcall + 2(%rip)
+    movb    $0xc1, bench_call + 2(%rip)
+1:  lea     msg_long(%rip), %rdi
     call    puts
     /* CPUID 0x40000000: Xen's signature. */
     movl    $0x40000000, %eax
@@ -273,7 +282,8 @@ bench:
 17: movl    $HC_xen_version, %eax
     xorl    %edi, %edi
     xorl    %esi, %esi
-    VMMCALL
+bench_call:                             /* inline (no call/ret in the figure), patched as hcall */
+    .byte   0x0f, 0x01, 0xd9
     decl    %ebx
     jnz     17b
     rdtsc
@@ -386,6 +396,10 @@ ap_entry:
     jmp     12b
 
 /* puts(rdi): console_io(CONSOLEIO_write, strlen, rdi) through VMMCALL. */
+hcall:
+    .byte   0x0f, 0x01, 0xd9            /* vmmcall (vmcall: 0f 01 c1) */
+    ret
+
 puts_nonl:
 puts:
     movq    %rdi, %rdx
