@@ -30,6 +30,8 @@ struct vmx_exit {
     uint32_t intr_info;                 /* exits on exceptions / interrupts */
     uint32_t intr_error;
     uint32_t idt_vectoring_info;        /* an event cut short by this exit */
+    uint32_t insn_info;                 /* INS/OUTS: address size, segment (SDM 28.2.5) */
+    bool has_insn_info;
 };
 
 #define VMX_EXIT_COUNTERS   65

@@ -46,6 +46,12 @@ static void fill_exit(struct vmx_exit *e)
         e->guest_phys = vmcs_read64(VMCS_GUEST_PHYS_ADDR);
         e->guest_linear = vmcs_readn(VMCS_GUEST_LINEAR_ADDR);
     }
+    /* INS/OUTS (qualification bit 4) with IA32_VMX_BASIC bit 54: the
+     * instruction-information field gives address size and segment. */
+    if (e->reason == EXIT_IO && (e->qualification & (1U << 4)) && (vmx_caps.basic & (1UL << 54))) {
+        e->insn_info = vmcs_read32(VMCS_EXIT_INSN_INFO);
+        e->has_insn_info = true;
+    }
     if (e->reason == EXIT_EXCEPTION_NMI || e->reason == EXIT_EXTERNAL_INTR) {
         e->intr_info = vmcs_read32(VMCS_EXIT_INTR_INFO);
         e->intr_error = vmcs_read32(VMCS_EXIT_INTR_ERROR);

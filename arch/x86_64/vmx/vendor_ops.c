@@ -89,6 +89,10 @@ static void convert(const struct vmx_exit *e, const struct cpu_regs *regs, struc
         out->io.in = q & IO_QUAL_IN;
         out->io.string = q & IO_QUAL_STRING;
         out->io.rep = q & IO_QUAL_REP;
+        if (e->has_insn_info) {             /* bits 9:7 address size 0/1/2, 17:15 segment (ES..GS) */
+            out->io.addr_size = (uint8_t)(2U << ((e->insn_info >> 7) & 3));
+            out->io.seg = (uint8_t)(((e->insn_info >> 15) & 7) + 1);
+        }
         break;
     case HVM_EXIT_MSR_READ: case HVM_EXIT_MSR_WRITE:
         out->msr.index = (uint32_t)regs->rcx;
