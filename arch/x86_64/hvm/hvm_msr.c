@@ -3,7 +3,8 @@
  * rest of the guest state). EFER and PAT are kept in the guest state with
  * their reserved bits refused; MSR 0x40000000 (CPUID 0x40000002's MSR base)
  * writes the hypercall page; TSC_AUX is kept per vCPU (RDTSCP and RDPID,
- * which would read the host's, are hidden). Any other MSR is #GP, as Xen 4.17 gives an
+ * which would read the host's, are hidden); APIC_BASE and the x2APIC
+ * range 0x800-0x83F are the vCPU's local APIC (vlapic.c). Any other MSR is #GP, as Xen 4.17 gives an
  * HVM guest for MSRs it does not know. */
 #include <keel/hvm.h>
 #include <keel/domain.h>
@@ -96,9 +97,14 @@ bool hvm_msr_read(struct vcpu *v, struct cpu_regs *regs, const struct hvm_exit *
     case MSR_TSC_AUX_:
         val = v->hvm->tsc_aux;
         break;
-    default:
-        hvm_inject_exception(v, VEC_GP, true, 0);
-        return true;
+    default: {
+        bool gp = true;
+        if (!vlapic_msr_read(v, e->msr.index, &val, &gp) || gp) {
+            hvm_inject_exception(v, VEC_GP, true, 0);
+            return true;
+        }
+        break;
+    }
     }
     regs->rax = (uint32_t)val;
     regs->rdx = val >> 32;
@@ -131,9 +137,11 @@ bool hvm_msr_write(struct vcpu *v, struct cpu_regs *regs, const struct hvm_exit 
         if (ok)
             v->hvm->tsc_aux = val;      /* kept only: RDTSCP/RDPID are hidden (hvm_cpuid.c) */
         break;
-    default:
-        ok = false;
+    default: {
+        bool gp = true;
+        ok = vlapic_msr_write(v, e->msr.index, val, &gp) && !gp;
         break;
+    }
     }
     if (!ok) {
         hvm_inject_exception(v, VEC_GP, true, 0);
