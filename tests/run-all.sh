@@ -49,7 +49,7 @@ run_suite bochs tests/boot/bochs.sh
 run_suite bochs-svm tests/boot/bochs_svm.sh
 run_suite keel-guests tests/guests/run-keel.sh
 run_suite xen-ref tests/guests/run-xen.sh
-run_suite linux tests/linux/run.sh dom0 domu-1 domu-2 domu-4 domu-1-reboot domu-256m domu-2g domu-pair domu-crash dom0-domu domu-pvh-1 domu-pvh-2 domu-pvh-1-reboot
+run_suite linux tests/linux/run.sh dom0 domu-1 domu-2 domu-4 domu-1-reboot domu-256m domu-2g domu-pair domu-crash dom0-domu domu-pvh-1 domu-pvh-2 domu-pvh-1-reboot domu-shell-pvh-2
 
 echo "== summary"
 printf '%s\n' "${summary[@]}"
