@@ -10,7 +10,10 @@ waits for the domU with dom0_exit=wait). This script switches serial input
 to the domU (Keel says "*** Serial input to DOM1"), then runs the dom0
 tests' checks in the domU's shell through its console (hvc0): the shell
 answers, nproc, /sys/hypervisor/type, sleep 2 (median of three), a
-CPU-bound job per vCPU. It ends the domain the way a toolstack would:
+CPU-bound job per vCPU; with 2 vCPUs or more, CPU 1 taken offline and
+back online (PVH: its vCPU halts with interrupts off and goes down, then
+INIT/SIPI through the x2APIC ICR start it again in real mode), a job on it
+after. It ends the domain the way a toolstack would:
 input to Keel, debug key `p` writes "poweroff" to the domU's xenstore
 control/shutdown, which Linux watches (so the domU's xenstore works too);
 the domain must shut down with reason 0 and its memory come back.
@@ -42,6 +45,17 @@ def switch_input(m, to):
     return False
 
 
+def hotplug(m, r):
+    """CPU 1 offline, online again, and a job runs on it."""
+    out1, st1, _ = m.run("echo 0 > /sys/devices/system/cpu/cpu1/online; cat /sys/devices/system/cpu/online", 60)
+    out2, st2, _ = m.run("echo 1 > /sys/devices/system/cpu/cpu1/online; cat /sys/devices/system/cpu/online", 60)
+    out3, st3, _ = m.run("taskset -c 1 sh -c 'i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; echo $i'", 120)
+    ok = (st1 == st2 == st3 == 0 and out1 and out1[-1].strip() == "0" and out2 and
+          out2[-1].strip() == "0-1" and out3 and out3[-1].strip() == "20000")
+    r.check("CPU 1 offline and online again", ok, "online CPUs %r then %r; job on CPU 1 %r" % (
+        out1[-1:] , out2[-1:], out3[-1:]))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pvh", action="store_true")
@@ -54,7 +68,7 @@ def main():
     os.makedirs(a.log, exist_ok=True)
     kind = "PVH" if a.pvh else "PV"
     tag = "domu-shell keel %s %d vCPUs %d MiB" % (kind, a.vcpus, a.mem)
-    r = checks.Report(tag, planned=9)
+    r = checks.Report(tag, planned=10)
     log = os.path.join(a.log, "domu-shell-%s-%d-%dm.log" % (kind.lower(), a.vcpus, a.mem))
     mods = [(os.path.join(ROOT, "build", "guests", "console.elf"), ""),
             (checks.kernel("cloud"), "console=hvc0"),
@@ -78,6 +92,10 @@ def main():
         checks.guest_basics(m, r, a.vcpus)
         checks.sleep_wall_clock(m, r)
         checks.cpu_jobs(m, r, a.vcpus)
+        if a.vcpus > 1:
+            hotplug(m, r)
+        else:
+            r.skip("CPU 1 offline and online again", "1 vCPU")
         ok = switch_input(m, "Keel")
         if ok:
             m.send("p")
