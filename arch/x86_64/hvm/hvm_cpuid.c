@@ -50,6 +50,14 @@ static void hvm_cpuid_policy(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32
         break;
     case 0x40000004:
         if (sub == 0) {
+            /* Not bit 6 (XEN_HVM_CPUID_UPCALL_VECTOR): Linux 6.1 would
+             * then ask for a per-vCPU upcall vector injected through the
+             * LAPIC's IRR/ISR and EOI it (xen_init_setup_upcall_vector,
+             * sysvec_xen_hvm_callback). Without it Linux sets
+             * CALLBACK_IRQ to the vector type: one domain-wide vector,
+             * injected while upcall_pending is set, no ISR and no EOI
+             * (hvm_events.c) -- Xen's older path, simpler and the same
+             * for every vCPU. */
             r[0] = HVM_CPUID_IOMMU_MAPPINGS | HVM_CPUID_VCPU_ID_PRESENT | HVM_CPUID_DOMID_PRESENT;
             r[1] = v->id;
             r[2] = v->d->id;

@@ -3,6 +3,7 @@
  * MSR numbers: Intel SDM vol. 3 Table 11-6; version value: Xen 4.17
  * xen/arch/x86/hvm/vlapic.c (VLAPIC_VERSION, 6 LVT entries). */
 #include <keel/vlapic.h>
+#include <keel/vlapic_logic.h>
 #include <keel/domain.h>
 #include <keel/hvm.h>
 #include <keel/log.h>
@@ -47,38 +48,10 @@ void vlapic_reset(struct vcpu *v)
     l->apic_base = PVH_LAPIC_ADDR | APIC_BASE_EN | APIC_BASE_EXTD | (v->id ? 0 : APIC_BASE_BSP);
 }
 
-/* x2APIC cluster-mode logical id: cluster = id[31:4], one bit of 16 (SDM 11.12.10.2). */
-static uint32_t ldr(const struct vlapic *l)
-{
-    return (l->id >> 4) << 16 | 1u << (l->id & 0xf);
-}
-
-static int highest(const uint64_t bits[4])
-{
-    for (int w = 3; w >= 0; w--) {
-        uint64_t b = __atomic_load_n(&bits[w], __ATOMIC_ACQUIRE);
-        if (b)
-            return w * 64 + 63 - __builtin_clzl(b);
-    }
-    return -1;
-}
-
-static uint32_t ppr(const struct vlapic *l)
-{
-    int isr = highest(l->isr);
-    uint32_t isr_class = isr < 0 ? 0 : (uint32_t)isr & 0xf0;
-    return (l->tpr & 0xf0) >= isr_class ? l->tpr & 0xff : isr_class;
-}
-
 uint8_t vlapic_pending_vector(struct vcpu *v)
 {
-    struct vlapic *l = lapic(v);
-    if (!(l->svr & SVR_ENABLED))
-        return 0;
-    int irr = highest(l->irr);
-    if (irr < 16 || ((uint32_t)irr & 0xf0) <= (ppr(l) & 0xf0))
-        return 0;
-    return (uint8_t)irr;
+    const struct vlapic *l = lapic(v);
+    return vlapic_deliverable(l->irr, l->isr, l->tpr, l->svr);
 }
 
 void vlapic_accept(struct vcpu *v, uint8_t vector)
@@ -147,8 +120,8 @@ bool vlapic_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val, bool *gp)
     case R_ID: *val = l->id; break;
     case R_VER: *val = LAPIC_VERSION; break;
     case R_TPR: *val = l->tpr; break;
-    case R_PPR: *val = ppr(l); break;
-    case R_LDR: *val = ldr(l); break;
+    case R_PPR: *val = vlapic_ppr(l->tpr, l->isr); break;
+    case R_LDR: *val = vlapic_ldr(l->id); break;
     case R_SVR: *val = l->svr; break;
     case R_ESR: *val = l->esr; break;
     case R_ICR: *val = 0; break;        /* x2APIC: no delivery status to wait for */
@@ -171,7 +144,7 @@ bool vlapic_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val, bool *gp)
 
 static void eoi(struct vlapic *l)
 {
-    int v = highest(l->isr);
+    int v = vlapic_highest(l->isr);
     if (v >= 0)
         l->isr[v / 64] &= ~(1UL << (v % 64));
 }

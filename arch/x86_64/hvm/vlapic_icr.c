@@ -8,39 +8,13 @@
  * twice: the second STARTUP finds the AP running and is ignored, as on
  * hardware. SMI and ExtINT are logged and dropped. */
 #include <keel/vlapic.h>
+#include <keel/vlapic_logic.h>
 #include <keel/domain.h>
 #include <keel/hvm.h>
 #include <keel/log.h>
 #include <keel/vcpu.h>
 
-#define ICR_DM_SHIFT        8
-#define ICR_DM_FIXED        0
-#define ICR_DM_LOWEST       1
-#define ICR_DM_SMI          2
-#define ICR_DM_NMI          4
-#define ICR_DM_INIT         5
-#define ICR_DM_STARTUP      6
-#define ICR_LOGICAL         (1UL << 11)
-#define ICR_LEVEL_ASSERT    (1UL << 14)
-#define ICR_SHORTHAND_SHIFT 18
-#define SH_NONE 0
-#define SH_SELF 1
-#define SH_ALL  2
-#define SH_ALL_BUT_SELF 3
-#define BROADCAST           0xffffffffu
-
 #define warn_once(...) do { static bool done_; if (!done_) { done_ = true; log_warn(__VA_ARGS__); } } while (0)
-
-static bool matches(struct vcpu *t, uint32_t dest, bool logical)
-{
-    const struct vlapic *l = &t->hvm->lapic;
-    if (dest == BROADCAST)
-        return true;
-    if (!logical)
-        return l->id == dest;
-    uint32_t ldr = (l->id >> 4) << 16 | 1u << (l->id & 0xf);
-    return (ldr >> 16) == (dest >> 16) && (ldr & dest & 0xffff);
-}
 
 /* STARTUP: the AP begins in real mode at vector:0000, paging and
  * protection off, as after RESET then INIT (SDM vol. 3 §9.1.1). */
@@ -71,18 +45,18 @@ static void start_ap(struct vcpu *t, uint8_t vector)
     vcpu_start(t);
 }
 
-static void deliver(struct vcpu *src, struct vcpu *t, unsigned dm, uint8_t vector, bool assert)
+static void deliver(struct vcpu *src, struct vcpu *t, const struct vlapic_icr *c)
 {
-    switch (dm) {
-    case ICR_DM_FIXED:
-    case ICR_DM_LOWEST:
-        vlapic_set_irq(t, vector);
+    switch (c->dm) {
+    case VLAPIC_DM_FIXED:
+    case VLAPIC_DM_LOWEST:
+        vlapic_set_irq(t, c->vector);
         break;
-    case ICR_DM_NMI:
+    case VLAPIC_DM_NMI:
         vlapic_send_nmi(t);
         break;
-    case ICR_DM_INIT:
-        if (!assert)
+    case VLAPIC_DM_INIT:
+        if (!c->assert)
             break;                      /* INIT level de-assert: nothing to do */
         if (t->online) {
             warn_once("domain %u: INIT IPI to running vCPU %u ignored\n", t->d->id, t->id);
@@ -91,13 +65,13 @@ static void deliver(struct vcpu *src, struct vcpu *t, unsigned dm, uint8_t vecto
         vlapic_reset(t);
         t->hvm->lapic.sipi_wait = true;
         break;
-    case ICR_DM_STARTUP:
+    case VLAPIC_DM_STARTUP:
         if (!t->online && t->hvm->lapic.sipi_wait)
-            start_ap(t, vector);
+            start_ap(t, c->vector);
         break;
     default:
         warn_once("domain %u vcpu %u: IPI delivery mode %u not emulated (dropped)\n",
-                  src->d->id, src->id, dm);
+                  src->d->id, src->id, c->dm);
         break;
     }
 }
@@ -105,12 +79,8 @@ static void deliver(struct vcpu *src, struct vcpu *t, unsigned dm, uint8_t vecto
 void vlapic_icr_write(struct vcpu *src, uint64_t icr)
 {
     struct domain *d = src->d;
-    unsigned dm = (icr >> ICR_DM_SHIFT) & 7;
-    unsigned sh = (icr >> ICR_SHORTHAND_SHIFT) & 3;
-    uint8_t vector = (uint8_t)icr;
-    uint32_t dest = (uint32_t)(icr >> 32);
-    bool assert = icr & ICR_LEVEL_ASSERT;
-    if ((dm == ICR_DM_FIXED || dm == ICR_DM_LOWEST) && vector < 16) {
+    struct vlapic_icr c = vlapic_icr_decode(icr);
+    if ((c.dm == VLAPIC_DM_FIXED || c.dm == VLAPIC_DM_LOWEST) && c.vector < 16) {
         src->hvm->lapic.esr |= 1u << 5;     /* send illegal vector */
         return;
     }
@@ -119,13 +89,13 @@ void vlapic_icr_write(struct vcpu *src, uint64_t icr)
         if (!t || !t->hvm)
             continue;
         bool hit;
-        switch (sh) {
-        case SH_SELF: hit = t == src; break;
-        case SH_ALL: hit = true; break;
-        case SH_ALL_BUT_SELF: hit = t != src; break;
-        default: hit = matches(t, dest, icr & ICR_LOGICAL); break;
+        switch (c.shorthand) {
+        case VLAPIC_SH_SELF: hit = t == src; break;
+        case VLAPIC_SH_ALL: hit = true; break;
+        case VLAPIC_SH_ALL_BUT_SELF: hit = t != src; break;
+        default: hit = vlapic_dest_match(t->hvm->lapic.id, c.dest, c.logical); break;
         }
         if (hit)
-            deliver(src, t, dm, vector, assert);
+            deliver(src, t, &c);
     }
 }
