@@ -104,6 +104,7 @@ bench: all
 	@tools/pvbench.sh
 	@tools/pvhbench.sh
 	@tools/linuxbench.sh
+	@tools/pvhlinuxbench.sh
 
 # Debian Linux on Keel (dom0 and domUs, driven over the serial console),
 # then the same checks on Xen 4.17, the reference (tests/linux/run.sh).

@@ -7,7 +7,9 @@
  *   RAM [0, 0xa0000), reserved [0xa0000, 0x100000), RAM [0x100000, mem)
  *   (all backed by the domain's frames); for a domU, two more frames just
  *   above RAM for the console and xenstore rings (HVM_PARAM_CONSOLE_PFN /
- *   STORE_PFN, as Xen's special pages: not RAM in the map). */
+ *   STORE_PFN, as Xen's special pages), then one for the ACPI tables
+ *   (hv/build/pvh_acpi.c, start_info.rsdp_paddr): those three frames are
+ *   reserved in the map. */
 #include <keel/dom_build.h>
 #include <keel/console.h>
 #include <keel/domain.h>
@@ -18,6 +20,7 @@
 #include <keel/log.h>
 #include <keel/mm.h>
 #include <keel/pv_image.h>
+#include <keel/pvh_acpi.h>
 #include <keel/percpu.h>
 #include <keel/string.h>
 #include <keel/vcpu.h>
@@ -39,7 +42,9 @@ struct pvh_layout {
     uint64_t info_gpa;              /* start_info page(s) */
     uint64_t initrd_gpa;
     uint64_t ring_gfn;              /* console, then xenstore (domU) */
+    uint64_t acpi_gfn;              /* the ACPI tables, RSDP first */
 };
+#define SPECIAL_PAGES               3   /* console, xenstore, ACPI */
 
 /* Every RAM gfn gets a frame of the domain, in blocks of up to 2 MiB. */
 static int populate_ram(struct domain *d, uint64_t pages)
@@ -91,18 +96,24 @@ static int write_start_info(struct domain *d, const struct pv_build_req *r,
     struct hvm_modlist_entry *mod = (void *)(page + 64);
     struct hvm_memmap_entry *map = (void *)(page + 128);
     char *cmdline = (char *)(page + 256);
-    map[0] = (struct hvm_memmap_entry){ 0, LOW_HOLE_START, HVM_MEMMAP_TYPE_RAM, 0 };
-    map[1] = (struct hvm_memmap_entry){ LOW_HOLE_START, LOW_HOLE_END - LOW_HOLE_START,
-                                        HVM_MEMMAP_TYPE_RESERVED, 0 };
-    map[2] = (struct hvm_memmap_entry){ LOW_HOLE_END, l->ram_end - LOW_HOLE_END,
-                                        HVM_MEMMAP_TYPE_RAM, 0 };
+    struct hvm_domain *h = d->hvm;
+    h->memmap[0] = (struct e820_entry){ 0, LOW_HOLE_START, E820_RAM };
+    h->memmap[1] = (struct e820_entry){ LOW_HOLE_START, LOW_HOLE_END - LOW_HOLE_START, E820_RESERVED };
+    h->memmap[2] = (struct e820_entry){ LOW_HOLE_END, l->ram_end - LOW_HOLE_END, E820_RAM };
+    h->memmap[3] = (struct e820_entry){ l->ring_gfn << PAGE_SHIFT, SPECIAL_PAGES << PAGE_SHIFT,
+                                        E820_RESERVED };
+    h->nr_memmap = 4;
+    for (unsigned i = 0; i < h->nr_memmap; i++)
+        map[i] = (struct hvm_memmap_entry){ h->memmap[i].addr, h->memmap[i].size,
+                                            h->memmap[i].type, 0 };
     keel_strlcpy(cmdline, r->cmdline ? r->cmdline : "", PAGE_SIZE - 256);
     si->magic = HVM_START_MAGIC;
     si->version = 1;
     si->flags = r->privileged ? SIF_PRIVILEGED | SIF_INITDOMAIN : 0;
     si->cmdline_paddr = l->info_gpa + 256;
     si->memmap_paddr = l->info_gpa + 128;
-    si->memmap_entries = 3;
+    si->memmap_entries = h->nr_memmap;
+    si->rsdp_paddr = l->acpi_gfn << PAGE_SHIFT;
     if (r->initrd_len) {
         si->nr_modules = 1;
         si->modlist_paddr = l->info_gpa + 64;
@@ -133,6 +144,24 @@ static int attach_rings(struct domain *d, const struct pv_build_req *r, const st
         h->params[i ? HVM_PARAM_STORE_EVTCHN : HVM_PARAM_CONSOLE_EVTCHN] = port > 0 ? (uint64_t)port : 0;
     }
     return 0;
+}
+
+/* The ACPI tables (MADT with every vCPU: Linux needs it even for one,
+ * for its Xen clock event; notes: linux-pvh-needs.md §6). */
+static int write_acpi(struct domain *d, const struct pv_build_req *r, const struct pvh_layout *l)
+{
+    uint8_t *page = alloc_pages(0);
+    mfn_t mfn;
+    if (!page)
+        return -ENOMEM;
+    int rc = pvh_acpi_build(page, PAGE_SIZE, l->acpi_gfn << PAGE_SHIFT, MAX(r->nr_vcpus, 1U))
+             ? domain_alloc_frames(d, 0, &mfn) : -EINVAL;
+    if (!rc)
+        rc = hvm_p2m_set(d, l->acpi_gfn, mfn, NPT_R | NPT_W);
+    if (!rc)
+        rc = hvm_copy_to_gpa(d, l->acpi_gfn << PAGE_SHIFT, page, PAGE_SIZE);
+    free_pages(page, 0);
+    return rc;
 }
 
 static int make_vcpus(struct domain *d, const struct pv_build_req *r, uint32_t entry,
@@ -246,7 +275,7 @@ static int build(const struct pv_build_req *r, const struct elf_image *elf, uint
 {
     int rc;
     uint64_t pages = r->mem_bytes >> PAGE_SHIFT;
-    struct pvh_layout l = { .ram_end = pages << PAGE_SHIFT, .ring_gfn = pages };
+    struct pvh_layout l = { .ram_end = pages << PAGE_SHIFT, .ring_gfn = pages, .acpi_gfn = pages + 2 };
     l.info_gpa = (elf->paddr_end + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
     l.initrd_gpa = l.info_gpa + PAGE_SIZE;
     if (l.initrd_gpa + r->initrd_len > l.ram_end || pages < (LOW_HOLE_END >> PAGE_SHIFT)) {
@@ -254,7 +283,8 @@ static int build(const struct pv_build_req *r, const struct elf_image *elf, uint
                 r->mem_bytes >> 20);
         return -ENOMEM;
     }
-    struct domain *d = domain_create(r->privileged ? 0 : -1, r->name, r->privileged, pages + 3);
+    struct domain *d = domain_create(r->privileged ? 0 : -1, r->name, r->privileged,
+                                      pages + 1 + SPECIAL_PAGES);
     if (!d)
         return -ENOMEM;
     rc = hvm_domain_init(d, pages + GFN_SLACK);
@@ -270,6 +300,8 @@ static int build(const struct pv_build_req *r, const struct elf_image *elf, uint
         rc = load_kernel(d, elf, l.ram_end);
     if (!rc && r->initrd_len)
         rc = hvm_copy_to_gpa(d, l.initrd_gpa, r->initrd, r->initrd_len);
+    if (!rc)
+        rc = write_acpi(d, r, &l);
     if (!rc)
         rc = write_start_info(d, r, &l);
     if (!rc && !r->privileged && r->hv_backends)

@@ -227,8 +227,6 @@ DECLARE_HYPERCALL(vcpu_op)
     case VCPUOP_stop_singleshot_timer:
         return vcpu_op_timer(v, t, (int)a1, a3);
     case VCPUOP_register_runstate_memory_area:
-        if (pvh)        /* updated through PV page tables only, so far */
-            return hypercall_unimplemented(v, __HYPERVISOR_vcpu_op, "vcpu_op (PVH)", a1);
         return vcpu_op_runstate(v, t, (int)a1, a3);
     case VCPUOP_get_runstate_info:
         return vcpu_op_runstate(v, t, (int)a1, a3);

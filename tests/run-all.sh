@@ -54,7 +54,7 @@ run_suite keel-guests tests/guests/run-keel.sh
 run_suite xen-ref tests/guests/run-xen.sh
 "${MAKE:-make}" -s pvh-guests >/dev/null
 run_suite xen-pvh tests/guests/pvh/run-xen.sh
-run_suite linux tests/linux/run.sh dom0 domu-1 domu-2 domu-4 domu-1-reboot domu-256m domu-2g domu-pair domu-crash dom0-domu
+run_suite linux tests/linux/run.sh dom0 domu-1 domu-2 domu-4 domu-1-reboot domu-256m domu-2g domu-pair domu-crash dom0-domu domu-pvh-1 domu-pvh-2 domu-pvh-1-reboot domu-shell-pvh-2
 
 echo "== summary"
 printf '%s\n' "${summary[@]}"

@@ -9,6 +9,8 @@
 #include <keel/types.h>
 #include <keel/hvm_vendor.h>
 #include <keel/npt.h>
+#include <keel/vlapic.h>
+#include <public/memory.h>
 
 struct vcpu;
 struct domain;
@@ -29,6 +31,8 @@ struct hvm_domain {
     uint8_t callback_vector;    /* HVM_PARAM_CALLBACK_IRQ type vector, 0: none */
     uint64_t shared_info_gfn;   /* where XENMEM_add_to_physmap put shared_info */
     bool shared_info_mapped;
+    struct e820_entry memmap[4];        /* the map start_info gives (XENMEM_memory_map too) */
+    unsigned nr_memmap;
 };
 
 /* Per PVH vCPU (v->hvm). */
@@ -39,6 +43,7 @@ struct hvm_vcpu {
     uint64_t tsc_aux;                   /* MSR TSC_AUX as the guest wrote it */
     uint64_t vm_hsave_pa;               /* AMD VM_HSAVE_PA as the guest wrote it (kept only) */
     bool crashed_logged;
+    struct vlapic lapic;                /* x2APIC (vlapic.c) */
 };
 
 /* Is an HVM backend active (probe and cpu_enable succeeded on the boot CPU)? */

@@ -45,7 +45,7 @@ static bool intr_window(struct vcpu *v, struct cpu_regs *regs, const struct hvm_
  * function of another file in Keel's image.) */
 static bool halt_wake_now(struct vcpu *v)
 {
-    return hvm_upcall_pending(v);
+    return hvm_upcall_pending(v) || vlapic_has_pending(v);
 }
 
 /* HLT: the vCPU sleeps until an event is pending for it. With interrupts
@@ -54,12 +54,14 @@ static bool halt_wake_now(struct vcpu *v)
 static bool hlt(struct vcpu *v, struct cpu_regs *regs, const struct hvm_exit *e)
 {
     hvm_skip_insn(regs, e, 1);
-    if (hvm_upcall_pending(v))
-        return true;
     if (regs->rflags & RFLAGS_IF) {
-        sched_block(v, halt_wake_now);
+        if (!halt_wake_now(v))
+            sched_block(v, halt_wake_now);
         return true;
     }
+    /* Interrupts off: down even with an interrupt pending (Xen looks only
+     * at an event already being injected, which Keel never has here): a
+     * "cli; hlt" loop (Linux's stop_this_cpu) must not spin. */
     struct domain *d = v->d;
     v->online = false;
     for (unsigned i = 0; i < d->nr_vcpus; i++)

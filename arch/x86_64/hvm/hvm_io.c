@@ -1,7 +1,13 @@
 /* Port I/O of a PVH guest. It has no emulated devices: as on Xen, a read
  * of a port nothing emulates gives all ones and a write is dropped. One
  * port is served: 0xe9, Xen's HVM debug console (xen/arch/x86/hvm/hvm.c
- * hvm_print_line), whose bytes become the domain's console lines. String
+ * hvm_print_line), whose bytes become the domain's console lines. The
+ * PIT counters (0x40-0x42) read 0 rather than all ones: Linux's
+ * quick_pit_calibrate runs before it has read the ACPI tables that say
+ * there is no PIC (tsc_early_init precedes acpi_boot_table_init in 6.1
+ * setup_arch), and a counter stuck at 0xff makes it poll port 0x42
+ * 100,000 times (1.4 s of exits under QEMU TCG) before giving up; a 0
+ * ends it at the first read. Xen gives ~0 there and pays the exits. String
  * I/O (INS/OUTS, REP or not) goes through the same ports element by
  * element, to and from the guest's memory as its page tables map it. */
 #include <keel/hvm.h>
@@ -25,8 +31,17 @@ static void debug_console_out(struct vcpu *v, uint32_t val, unsigned size)
     domain_console_put(v->d, (char)val);
 }
 
+static uint32_t pit_counter_in(struct vcpu *v, unsigned size)
+{
+    (void)v, (void)size;
+    return 0;
+}
+
 static const struct hvm_port ports[] = {
     { PORT_DEBUG_CONSOLE, debug_console_out, NULL },
+    { 0x40, NULL, pit_counter_in },
+    { 0x41, NULL, pit_counter_in },
+    { 0x42, NULL, pit_counter_in },
 };
 
 #define STRING_IO_BATCH     1024        /* elements per exit: the exit path stays short */

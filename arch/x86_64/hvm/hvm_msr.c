@@ -3,9 +3,11 @@
  * rest of the guest state). EFER and PAT are kept in the guest state with
  * their reserved bits refused; MSR 0x40000000 (CPUID 0x40000002's MSR base)
  * writes the hypercall page; TSC_AUX is kept per vCPU (RDTSCP and RDPID,
- * which would read the host's, are hidden). IA32_MISC_ENABLE reads as the
- * PV guests' (an Intel kernel reads it in verify_cpu, before it has an IDT);
- * writes that keep it are accepted. Any other MSR is #GP, as Xen 4.17 gives an
+ * which would read the host's, are hidden); APIC_BASE and the x2APIC
+ * range 0x800-0x83F are the vCPU's local APIC (vlapic.c). IA32_MISC_ENABLE
+ * reads as the PV guests' (an Intel kernel reads it in verify_cpu, before
+ * it has an IDT); writes that keep it are accepted. AMD's VM_CR and
+ * VM_HSAVE_PA are as Xen gives them without nested SVM. Any other MSR is #GP, as Xen 4.17 gives an
  * HVM guest for MSRs it does not know. */
 #include <keel/hvm.h>
 #include <keel/domain.h>
@@ -125,22 +127,24 @@ bool hvm_msr_read(struct vcpu *v, struct cpu_regs *regs, const struct hvm_exit *
         val = v->hvm->tsc_aux;
         break;
     case MSR_VM_CR_:
-        if (!svm_msrs_exist())
-            goto gp;
-        val = 0;
-        break;
     case MSR_VM_HSAVE_PA_:
-        if (!svm_msrs_exist())
-            goto gp;
-        val = v->hvm->vm_hsave_pa;
+        if (!svm_msrs_exist()) {
+            hvm_inject_exception(v, VEC_GP, true, 0);
+            return true;
+        }
+        val = e->msr.index == MSR_VM_CR_ ? 0 : v->hvm->vm_hsave_pa;
         break;
     case MSR_MISC_ENABLE:
         val = misc_enable();
         break;
-    default:
-    gp:
-        hvm_inject_exception(v, VEC_GP, true, 0);
-        return true;
+    default: {
+        bool gp = true;
+        if (!vlapic_msr_read(v, e->msr.index, &val, &gp) || gp) {
+            hvm_inject_exception(v, VEC_GP, true, 0);
+            return true;
+        }
+        break;
+    }
     }
     regs->rax = (uint32_t)val;
     regs->rdx = val >> 32;
@@ -184,9 +188,11 @@ bool hvm_msr_write(struct vcpu *v, struct cpu_regs *regs, const struct hvm_exit 
     case MSR_MISC_ENABLE:
         ok = val == misc_enable();
         break;
-    default:
-        ok = false;
+    default: {
+        bool gp = true;
+        ok = vlapic_msr_write(v, e->msr.index, val, &gp) && !gp;
         break;
+    }
     }
     if (!ok) {
         hvm_inject_exception(v, VEC_GP, true, 0);

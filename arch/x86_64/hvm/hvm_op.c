@@ -110,18 +110,13 @@ static long memory_map(struct vcpu *v, uint64_t arg)
 {
     struct xen_memory_map m;
     const struct hvm_domain *h = v->d->hvm;
-    const struct e820_entry map[3] = {
-        { 0, HVM_LOW_HOLE_START, E820_RAM },
-        { HVM_LOW_HOLE_START, HVM_LOW_HOLE_END - HVM_LOW_HOLE_START, E820_RESERVED },
-        { HVM_LOW_HOLE_END, (h->ram_pages << PAGE_SHIFT) - HVM_LOW_HOLE_END, E820_RAM },
-    };
     if (copy_from_guest(&m, arg, sizeof(m)))
         return -EFAULT;
-    if (m.nr_entries < 3)
+    if (m.nr_entries < h->nr_memmap)
         return -ENOBUFS;
-    if (copy_to_guest(m.buffer, map, sizeof(map)))
+    if (copy_to_guest(m.buffer, h->memmap, h->nr_memmap * sizeof(h->memmap[0])))
         return -EFAULT;
-    m.nr_entries = 3;
+    m.nr_entries = h->nr_memmap;
     return copy_to_guest(arg, &m, sizeof(m)) ? -EFAULT : 0;
 }
 

@@ -35,6 +35,7 @@ int hvm_vcpu_init(struct vcpu *v)
     hvm_vendor->set_npt_root(v, d->hvm->npt.root);
     hvm_vendor->set_tsc_offset(v, 0);   /* the TSC the vcpu_info time scale is for */
     hvm_msr_setup(v);
+    vlapic_reset(v);
     v->regs.rflags = 2;                 /* PVH entry: interrupts off */
     v->timer_period_ns = 0;             /* Xen's 100 Hz default tick is PV's only
                                          * (xen/arch/x86/pv/domain.c) */
