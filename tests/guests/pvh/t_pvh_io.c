@@ -4,7 +4,11 @@
  * handler: reads all ones, writes dropped (hvm/emulate.c hvmemul_do_io,
  * null_handler). Xen keeps from dom0 its UART, the PIT, the PICs and port
  * 0x61 (dom0_build.c dom0_setup_permissions, ns16550.c), so the same checks
- * hold for a PVH dom0 on Xen and any PVH domain on Keel. */
+ * hold for a PVH dom0 on Xen and any PVH domain on Keel. One deliberate
+ * difference: Keel's PIT counter ports 0x40-0x42 read 0, not all ones, so
+ * that Linux's quick_pit_calibrate (run before it reads the ACPI tables)
+ * gives up at its first read instead of polling port 0x42 100,000 times
+ * (arch/x86_64/hvm/hvm_io.c says more). */
 #include "pvh.h"
 
 GUEST_TEST("pvh_io");
@@ -18,10 +22,12 @@ static const struct { uint16_t port; const char *what; } not_ours[] = {
 
 void test_main(void)
 {
+    bool keel = on_keel();
     for (unsigned i = 0; i < sizeof(not_ours) / sizeof(not_ours[0]); i++) {
         uint8_t v = inb(not_ours[i].port);
-        if (v != 0xff)
-            fail("inb %#x (%s) = %#x, want 0xff", not_ours[i].port, not_ours[i].what, v);
+        uint8_t want = keel && not_ours[i].port >= 0x40 && not_ours[i].port <= 0x42 ? 0 : 0xff;
+        if (v != want)
+            fail("inb %#x (%s) = %#x, want %#x", not_ours[i].port, not_ours[i].what, v, want);
     }
     /* Wider reads: all ones too. */
     uint16_t w;
@@ -29,7 +35,7 @@ void test_main(void)
     __asm__ __volatile__("inw %1, %0" : "=a"(w) : "Nd"((uint16_t)0x3f8));
     check_eq("inw 0x3f8", w, 0xffff);
     __asm__ __volatile__("inl %1, %0" : "=a"(l) : "Nd"((uint16_t)0x40));
-    check_eq("inl 0x40", l, 0xffffffffu);
+    check_eq("inl 0x40", l, keel ? 0 : 0xffffffffu);
     /* String input (rep insb) into our memory: all ones. */
     uint8_t buf[8];
     memset(buf, 0x5a, sizeof(buf));
