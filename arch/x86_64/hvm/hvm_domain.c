@@ -7,6 +7,8 @@
 #include <keel/domain.h>
 #include <keel/errno.h>
 #include <keel/mm.h>
+#include <keel/percpu.h>
+#include <keel/smp.h>
 #include <keel/string.h>
 #include <keel/vcpu.h>
 
@@ -58,6 +60,9 @@ void hvm_domain_destroy(struct domain *d)
     struct hvm_domain *h = d->hvm;
     if (!h)
         return;
+    for (unsigned i = 0; i < ARRAY_SIZE(h->ring_mfn); i++)
+        if (h->ring_mfn[i])
+            frame_table[h->ring_mfn[i]].count = 0;
     npt_destroy(&h->npt);
     kfree(h->p2m);
     kfree(h);
@@ -81,6 +86,28 @@ int hvm_p2m_set(struct domain *d, uint64_t gfn, mfn_t mfn, unsigned perms)
         if (d->vcpu[i] && d->vcpu[i]->hvm_vendor_state)
             hvm_vendor->flush_guest_tlb(d->vcpu[i]);
     return 0;
+}
+
+/* On a CPU that may be running a vCPU of d (arg): that vCPU flushes before
+ * it enters the guest again. Runs after the interrupt made it exit, and
+ * on its own CPU, so no entry can race with it. */
+static void flush_if_running_here(void *arg)
+{
+    struct vcpu *c = current_vcpu();
+    if (c && c->d == arg && c->hvm_vendor_state)
+        hvm_vendor->flush_guest_tlb(c);
+}
+
+void hvm_flush_domain_sync(struct domain *d)
+{
+    for (unsigned i = 0; i < d->nr_vcpus; i++)
+        if (d->vcpu[i] && d->vcpu[i]->hvm_vendor_state)
+            hvm_vendor->flush_guest_tlb(d->vcpu[i]);
+    /* A vCPU in guest mode elsewhere keeps its translations until it
+     * exits: the call interrupts it (a physical interrupt exits) and
+     * returns only once it is out; a vCPU being switched in meanwhile
+     * either sees the flags set above or is interrupted the same way. */
+    smp_call_others(flush_if_running_here, d, true);
 }
 
 mfn_t hvm_gfn_to_mfn(const struct domain *d, uint64_t gfn)
