@@ -1,5 +1,5 @@
-/* grant_table_op (#20) (ref 5.13): the sub-ops that size and hand out a
- * domain's grant table (hv/grant_table.c); mapping, copying and
+/* grant_table_op (#20) (ref 5.13): the sub-ops that size, version and
+ * hand out a domain's grant table (hv/grant_table.c); mapping, copying and
  * transferring grants come with PV devices (-ENOSYS, logged once). Xen
  * 4.17's rules (xen/common/grant_table.c do_grant_table_op,
  * gnttab_setup_table, gnttab_query_size; arch/x86/hvm/hypercall.c
@@ -99,6 +99,37 @@ static long setup_table(struct vcpu *v, uint64_t arg, uint64_t count)
                          sizeof(s.status)) ? -EFAULT : 0;
 }
 
+/* Keel's tables are version 1 only, as Xen's with gnttab=max-ver:1:
+ * set_version 1 is 0, 2 is -ENOSYS ("as before set_version existed"; Linux
+ * then stays on v1), anything else -EINVAL; the version in force is
+ * written back in every case but -EFAULT. */
+static long set_version(uint64_t arg)
+{
+    struct gnttab_set_version sv;
+    if (copy_from_guest(&sv, arg, sizeof(sv)))
+        return -EFAULT;
+    long rc = sv.version == 1 ? 0 : sv.version == 2 ? -ENOSYS : -EINVAL;
+    sv.version = 1;
+    return copy_to_guest(arg, &sv, sizeof(sv)) ? -EFAULT : rc;
+}
+
+/* get_version: -ESRCH for no such domain, -EPERM for another one without
+ * privilege (Xen's XSM_TARGET), only the version field written. */
+static long get_version(struct vcpu *v, uint64_t arg)
+{
+    struct gnttab_get_version gv;
+    int16_t status = GNTST_okay;
+    if (copy_from_guest(&gv, arg, sizeof(gv)))
+        return -EFAULT;
+    struct domain *d = target(v, gv.dom, &status);
+    if (!d)
+        return status == GNTST_bad_domain ? -ESRCH : -EPERM;
+    target_put(v, d);
+    gv.version = 1;
+    return copy_to_guest(arg + offsetof(struct gnttab_get_version, version), &gv.version,
+                         sizeof(gv.version)) ? -EFAULT : 0;
+}
+
 static bool allowed_for_pvh(unsigned cmd)
 {
     switch (cmd) {
@@ -127,6 +158,10 @@ DECLARE_HYPERCALL(grant_table_op)
         return query_size(v, a2, (uint32_t)a3);
     case GNTTABOP_setup_table:
         return setup_table(v, a2, (uint32_t)a3);
+    case GNTTABOP_set_version:
+        return set_version(a2);
+    case GNTTABOP_get_version:
+        return get_version(v, a2);
     default:
         return hypercall_unimplemented(v, __HYPERVISOR_grant_table_op, "grant_table_op",
                                        cmd & GNTTABOP_CMD_MASK);

@@ -43,6 +43,19 @@ _Static_assert(offsetof(struct gnttab_setup_table, nr_frames) == 4, "setup_table
 _Static_assert(offsetof(struct gnttab_setup_table, status) == 8, "setup_table.status");
 _Static_assert(offsetof(struct gnttab_setup_table, frame_list) == 16, "setup_table.frame_list");
 
+struct gnttab_set_version {
+    uint32_t version;           /* in: wanted, out: in force */
+};
+_Static_assert(sizeof(struct gnttab_set_version) == 4, "gnttab_set_version size");
+
+struct gnttab_get_version {
+    domid_t  dom;
+    uint16_t _pad;
+    uint32_t version;           /* out */
+};
+_Static_assert(sizeof(struct gnttab_get_version) == 8, "gnttab_get_version size");
+_Static_assert(offsetof(struct gnttab_get_version, version) == 4, "get_version.version");
+
 struct gnttab_query_size {
     domid_t  dom;
     uint16_t _pad0;
