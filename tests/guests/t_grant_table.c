@@ -1,7 +1,8 @@
 /* grant_table_op (#20, ref 5.13) for a PV guest: set/get_version,
  * query_size and setup_table of our own table (its frames are ours to map writable, and
  * nothing else: never a page table), the table growing on demand up to its
- * maximum, the errors for bad counts, pointers, domains and sub-op bits.
+ * maximum, the errors for bad counts, pointers, domains and sub-op bits;
+ * as a domU (pairs.list) dom0's table refused.
  * Values in comments: what Xen 4.17 gave (dom0, run-xen.sh grant_table). */
 #include "guest.h"
 #include <public/grant_table.h>
@@ -54,8 +55,14 @@ static void sizes(void)
     check_eq("query_size status", q.status, GNTST_okay);
     check_eq("frames at start", q.nr_frames, 1);                           /* Xen: 1 */
     check_eq("maximum frames", q.max_nr_frames, 64);                       /* Xen: 64 */
-    check_eq("query_size by our id", query(0, &q), 0);                     /* dom0 */
-    check_eq("status by our id", q.status, GNTST_okay);
+    /* Domain 0 by id: ourselves as dom0; as a domU (pairs.list) another
+     * domain, which only the privileged may ask about. */
+    bool dom0 = start_info->flags & SIF_INITDOMAIN;
+    check_eq("query_size of domain 0", query(0, &q), 0);
+    check_eq("status of domain 0", q.status, dom0 ? GNTST_okay : GNTST_permission_denied);
+    int16_t st;
+    check_eq("setup_table of domain 0", setup(0, 1, (uint64_t)frames, &st), 0);
+    check_eq("setup_table status of domain 0", st, dom0 ? GNTST_okay : GNTST_permission_denied);
     check_eq("query_size of no domain", query(NO_SUCH_DOMAIN, &q), 0);     /* Xen: 0 */
     check_eq("status of no domain", q.status, GNTST_bad_domain);           /* Xen: -2 */
     check_eq("query_size count 2", gnttab(GNTTABOP_query_size, &q, 2), -EINVAL);
