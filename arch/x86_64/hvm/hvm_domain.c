@@ -106,7 +106,10 @@ void hvm_flush_domain_sync(struct domain *d)
     /* A vCPU in guest mode elsewhere keeps its translations until it
      * exits: the call interrupts it (a physical interrupt exits) and
      * returns only once it is out; a vCPU being switched in meanwhile
-     * either sees the flags set above or is interrupted the same way. */
+     * either sees the flags set above or is interrupted the same way.
+     * The same wait covers Keel's own accesses through the p2m on other
+     * CPUs (hypercall buffers): exits are handled with interrupts off, so
+     * a CPU answers only once the access it was making is over. */
     smp_call_others(flush_if_running_here, d, true);
 }
 

@@ -98,9 +98,8 @@ long hvm_add_to_physmap(struct vcpu *v, unsigned space, uint64_t idx, uint64_t g
      * which is then past the maximum: -EINVAL, as Xen 4.17's
      * gnttab_map_frame on a v1 table. */
     unsigned frame = (unsigned)idx;
-    int rc = grant_table_frame(d, frame, &mfn);
-    if (rc)
-        return rc == -ENOMEM ? -ENOMEM : -EINVAL;
+    if (grant_table_frame(d, frame, &mfn))
+        return -EINVAL;                 /* Xen: also when growing fails */
     uint64_t where = grant_table_frame_gfn(d, frame);
     long r = map_special(d, mfn, gfn, &where);
     if (!r)
