@@ -21,8 +21,7 @@ struct cpu_regs;
 
 /* Per PVH domain (d->hvm). */
 struct hvm_domain {
-    mfn_t *p2m;                 /* gfn -> mfn, 0: nothing there (gfn < nr_gfns) */
-    uint64_t nr_gfns;
+    uint64_t nr_gfns;           /* guest-physical space: gfns below this (npt is the p2m) */
     uint64_t ram_pages;         /* guest RAM gfns [0, ram_pages) */
     struct npt_ctx npt;         /* the nested tables the hardware walks */
     uint64_t params[HVM_NR_PARAMS];

@@ -1,9 +1,10 @@
-/* PVH domains: the p2m (gfn -> mfn, Keel's own array) and the nested page
- * tables the hardware walks, in the backend's format. A guest reaches
+/* PVH domains: the p2m (gfn -> mfn) is the nested page tables the
+ * hardware walks, in the backend's format. A guest reaches
  * exactly the frames mapped here: its own RAM and what Keel adds for it
  * (shared_info through XENMEM_add_to_physmap). */
 #include <keel/hvm.h>
 #include <keel/alloc.h>
+#include <keel/cpufeature.h>
 #include <keel/domain.h>
 #include <keel/errno.h>
 #include <keel/mm.h>
@@ -41,12 +42,15 @@ int hvm_domain_init(struct domain *d, uint64_t nr_gfns)
     struct hvm_domain *h = kzalloc(sizeof(*h));
     if (!h)
         return -ENOMEM;
-    h->p2m = kzalloc(nr_gfns * sizeof(mfn_t));
-    h->nr_gfns = nr_gfns;
+    /* The guest may put things (grant frames, shared_info) anywhere below
+     * its physical address width, as on Xen: Linux maps its grant frames
+     * into unpopulated space above 4 GiB. The nested tables are the p2m,
+     * so a wide space costs nothing until used. */
+    unsigned bits = MIN(boot_cpu.phys_addr_bits, 48U);
+    h->nr_gfns = MAX(nr_gfns, 1UL << (bits - PAGE_SHIFT));
     h->npt = (struct npt_ctx){ .fmt = hvm_vendor->npt_format, .alloc_table = table_alloc,
                                .free_table = table_free, .table = table_at };
-    if (!h->p2m || npt_init(&h->npt)) {
-        kfree(h->p2m);
+    if (npt_init(&h->npt)) {
         kfree(h);
         return -ENOMEM;
     }
@@ -64,7 +68,6 @@ void hvm_domain_destroy(struct domain *d)
         if (h->ring_mfn[i])
             frame_table[h->ring_mfn[i]].count = 0;
     npt_destroy(&h->npt);
-    kfree(h->p2m);
     kfree(h);
     d->hvm = NULL;
 }
@@ -77,7 +80,6 @@ int hvm_p2m_set(struct domain *d, uint64_t gfn, mfn_t mfn, unsigned perms)
     int rc = npt_map(&h->npt, gfn, mfn, perms);
     if (rc)
         return rc;
-    h->p2m[gfn] = perms ? mfn : 0;
     /* A changed mapping: no vCPU may keep a stale guest-physical
      * translation. (A vCPU running on another CPU meanwhile flushes at
      * its next entry; the builder and add_to_physmap change mappings only
@@ -116,5 +118,9 @@ void hvm_flush_domain_sync(struct domain *d)
 mfn_t hvm_gfn_to_mfn(const struct domain *d, uint64_t gfn)
 {
     const struct hvm_domain *h = d->hvm;
-    return h && gfn < h->nr_gfns ? h->p2m[gfn] : 0;
+    mfn_t mfn;
+    unsigned perms;
+    if (!h || gfn >= h->nr_gfns || npt_lookup(&h->npt, gfn, &mfn, &perms))
+        return 0;
+    return mfn;
 }

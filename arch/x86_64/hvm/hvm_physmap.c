@@ -28,9 +28,9 @@ static int remove_locked(struct domain *d, uint64_t gfn, mfn_t *freed)
 {
     struct hvm_domain *h = d->hvm;
     *freed = 0;
-    if (gfn >= h->nr_gfns || !h->p2m[gfn])
+    mfn_t old = hvm_gfn_to_mfn(d, gfn);
+    if (!old)
         return -ENOENT;
-    mfn_t old = h->p2m[gfn];
     int idx = grant_table_frame_index(d, old);
     if (old == d->shared_info_mfn) {
         h->shared_info_mapped = false;
@@ -61,7 +61,8 @@ static long map_special(struct domain *d, mfn_t mfn, uint64_t gfn, uint64_t *old
     mfn_t freed = 0;
     long rc = 0;
     uint64_t f = domain_lock(d);
-    if (d->hvm->p2m[gfn] && d->hvm->p2m[gfn] != mfn)
+    mfn_t there = hvm_gfn_to_mfn(d, gfn);
+    if (there && there != mfn)
         rc = remove_locked(d, gfn, &freed);
     if (!rc && *old_gfn != GRANT_GFN_NONE && *old_gfn != gfn)
         rc = hvm_p2m_set(d, *old_gfn, 0, 0);
@@ -116,7 +117,7 @@ int hvm_physmap_populate(struct domain *d, uint64_t gfn, mfn_t mfn, unsigned ord
     int rc = 0;
     uint64_t f = domain_lock(d);
     for (uint64_t i = 0; i < n && !rc; i++) {
-        mfn_t old = h->p2m[gfn + i];
+        mfn_t old = hvm_gfn_to_mfn(d, gfn + i);
         if (old && (old == d->shared_info_mfn || grant_table_frame_index(d, old) >= 0))
             rc = -EPERM;
     }
