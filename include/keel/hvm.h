@@ -108,8 +108,8 @@ long hvm_add_to_physmap(struct vcpu *v, unsigned space, uint64_t idx, uint64_t g
  * to domain_free_taken), 0 if nothing is to be freed. -ENOENT (a hole),
  * or domain_take_frame's error. */
 int hvm_physmap_remove(struct domain *d, uint64_t gfn, mfn_t *freed);
-/* Maps d's new frames [mfn, mfn + 2^order) at gfn. -EINVAL (outside the
- * guest-physical space), -EPERM (a special frame there: d crashed). */
+/* Maps d's new frames [mfn, mfn + 2^order) at gfn, replacing what is
+ * there. -EINVAL (outside the guest-physical space), -ENOMEM. */
 int hvm_physmap_populate(struct domain *d, uint64_t gfn, mfn_t mfn, unsigned order);
 /* The callback vector, injected when an upcall is pending (hvm_events.c). */
 void hvm_deliver_events(struct vcpu *v, struct cpu_regs *regs);

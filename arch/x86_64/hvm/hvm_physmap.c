@@ -9,9 +9,10 @@
  *    once no CPU can reach it (hv/domain.c domain_free_taken flushes the
  *    nested TLBs synchronously), a special frame only unhooked; a hole
  *    -ENOENT;
- *  - frames are put at GFNs (populate_physmap): RAM already there is
- *    replaced and stays the domain's, as in Xen (unmapped, freed with the
- *    domain); a special frame there crashes the domain, as Xen does.
+ *  - frames are put at GFNs (populate_physmap): what is there is replaced
+ *    (Xen's p2m_add_page: its p2m type is RAM either way): RAM stays the
+ *    domain's, unmapped, freed with the domain; a special frame is
+ *    unhooked.
  * p2m updates run under the domain lock; frames are freed after it. */
 #include <keel/hvm.h>
 #include <keel/domain.h>
@@ -21,22 +22,30 @@
 #include <keel/vcpu.h>
 #include <public/memory.h>
 
+/* A special frame (shared_info, a grant frame) leaving its GFN: it is
+ * mapped nowhere now. false if mfn is not one. */
+static bool unhook_special(struct domain *d, mfn_t mfn)
+{
+    if (!mfn)
+        return false;
+    int idx = grant_table_frame_index(d, mfn);
+    if (mfn == d->shared_info_mfn)
+        d->hvm->shared_info_mapped = false;
+    else if (idx >= 0)
+        grant_table_set_frame_gfn(d, (unsigned)idx, GRANT_GFN_NONE);
+    return mfn == d->shared_info_mfn || idx >= 0;
+}
+
 /* Unhooks whatever is at gfn (d's lock held). RAM taken from d is
  * returned in *freed (0 if none: a special frame, or a frame Keel still
  * references, kept until it lets go). */
 static int remove_locked(struct domain *d, uint64_t gfn, mfn_t *freed)
 {
-    struct hvm_domain *h = d->hvm;
     *freed = 0;
     mfn_t old = hvm_gfn_to_mfn(d, gfn);
     if (!old)
         return -ENOENT;
-    int idx = grant_table_frame_index(d, old);
-    if (old == d->shared_info_mfn) {
-        h->shared_info_mapped = false;
-    } else if (idx >= 0) {
-        grant_table_set_frame_gfn(d, (unsigned)idx, GRANT_GFN_NONE);
-    } else {
+    if (!unhook_special(d, old)) {
         int rc = domain_take_frame(d, old, true);
         if (rc < 0)
             return rc;
@@ -116,19 +125,14 @@ int hvm_physmap_populate(struct domain *d, uint64_t gfn, mfn_t mfn, unsigned ord
         return -EINVAL;
     int rc = 0;
     uint64_t f = domain_lock(d);
-    for (uint64_t i = 0; i < n && !rc; i++) {
-        mfn_t old = hvm_gfn_to_mfn(d, gfn + i);
-        if (old && (old == d->shared_info_mfn || grant_table_frame_index(d, old) >= 0))
-            rc = -EPERM;
-    }
     uint64_t done = 0;
-    for (; done < n && !rc; done++)
+    for (; done < n && !rc; done++) {
+        unhook_special(d, hvm_gfn_to_mfn(d, gfn + done));
         rc = hvm_p2m_set(d, gfn + done, mfn + done, NPT_RWX);
-    if (rc && rc != -EPERM)
+    }
+    if (rc)
         while (done-- > 0)              /* the caller frees the extent */
             hvm_p2m_set(d, gfn + done, 0, 0);
     domain_unlock(d, f);
-    if (rc == -EPERM)
-        domain_crash(d, "populate_physmap over shared_info or a grant frame at gfn %#lx", gfn);
     return rc;
 }

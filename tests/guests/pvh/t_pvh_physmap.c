@@ -99,4 +99,12 @@ void test_main(void)
     check(zero, "populated page not zeroed (first byte %#x)", pages[2][0]);
     pages[2][100] = 7;
     check_eq("populated page writable", pages[2][100], 7);
+
+    /* RAM populated over grant frame 0's GFN replaces it (Xen's p2m holds
+     * it as RAM); the frame is then mapped nowhere: setup_table lists ~0. */
+    check_eq("populate_physmap over grant frame 0", reservation(XENMEM_populate_physmap, (uint64_t)pages[1] >> 12), 1);
+    check_eq("that page is RAM again", pages[1][8], 0);
+    gfns[0] = 0;
+    check_eq("setup_table after", HC(__HYPERVISOR_grant_table_op, GNTTABOP_setup_table, &st, 1, 0, 0), 0);
+    check_eq("frame 0's GFN after", gfns[0], ~0UL);
 }
