@@ -29,6 +29,7 @@ static const struct hypercall_def hypercall_table[NR_HYPERCALLS] = {
     [15] = { "set_timer_op",     do_set_timer_op,     false, true },
     [17] = { "xen_version",      do_xen_version,      false, true },
     [18] = { "console_io",       do_console_io,       false, true },
+    [20] = { "grant_table_op",   do_grant_table_op,   false, true },
     [21] = { "vm_assist",        do_vm_assist,        false, true },
     [23] = { "iret",             do_iret,             false, false },
     [24] = { "vcpu_op",          do_vcpu_op,          false, true },

@@ -23,8 +23,7 @@ struct cpu_regs;
 
 /* Per PVH domain (d->hvm). */
 struct hvm_domain {
-    mfn_t *p2m;                 /* gfn -> mfn, 0: nothing there (gfn < nr_gfns) */
-    uint64_t nr_gfns;
+    uint64_t nr_gfns;           /* guest-physical space: gfns below this (npt is the p2m) */
     uint64_t ram_pages;         /* guest RAM gfns [0, ram_pages) */
     struct npt_ctx npt;         /* the nested tables the hardware walks */
     uint64_t params[HVM_NR_PARAMS];
@@ -33,6 +32,8 @@ struct hvm_domain {
     bool shared_info_mapped;
     struct e820_entry memmap[4];        /* the map start_info gives (XENMEM_memory_map too) */
     unsigned nr_memmap;
+    mfn_t ring_mfn[2];          /* domU console and xenstore rings: one reference
+                                 * of Keel's each (dropped by hvm_domain_destroy) */
 };
 
 /* Per PVH vCPU (v->hvm). */
@@ -62,10 +63,16 @@ void hvm_cpu_init(void);
 /* Sets up d as PVH with nr_gfns guest frames of address space (none
  * mapped yet). -ENOMEM, -ENODEV (no backend). */
 int hvm_domain_init(struct domain *d, uint64_t nr_gfns);
+/* Frees the p2m and nested tables and drops Keel's references on the
+ * domain's frames (before pv_mm_relinquish, which would report them). */
 void hvm_domain_destroy(struct domain *d);
 /* Maps (perms NPT_*) or unmaps (perms 0) one guest frame; every vCPU of d
  * drops its guest translations before its next entry. */
 int hvm_p2m_set(struct domain *d, uint64_t gfn, mfn_t mfn, unsigned perms);
+/* Every vCPU of d drops its guest translations, and when this returns no
+ * CPU runs one of them with a translation made before the call: for a
+ * frame leaving the domain (freed after this). Interrupts on. */
+void hvm_flush_domain_sync(struct domain *d);
 /* The machine frame behind gfn, 0 if none. */
 mfn_t hvm_gfn_to_mfn(const struct domain *d, uint64_t gfn);
 
@@ -99,6 +106,16 @@ bool hvm_hypercall(struct vcpu *v, struct cpu_regs *regs, const struct hvm_exit 
 /* memory_op from a PVH guest (hvm_op.c): *common = true sends it on to
  * the sub-ops every guest type shares. */
 long hvm_memory_op(struct vcpu *v, uint64_t a1, uint64_t a2, bool *common);
+/* The guest-physical map (hvm_physmap.c). XENMEM_add_to_physmap of
+ * shared_info (idx 0) or grant frame idx at gfn: 0, -EINVAL, -ENOMEM. */
+long hvm_add_to_physmap(struct vcpu *v, unsigned space, uint64_t idx, uint64_t gfn);
+/* Removes what is at gfn; RAM taken from d in *freed (the caller passes it
+ * to domain_free_taken), 0 if nothing is to be freed. -ENOENT (a hole),
+ * or domain_take_frame's error. */
+int hvm_physmap_remove(struct domain *d, uint64_t gfn, mfn_t *freed);
+/* Maps d's new frames [mfn, mfn + 2^order) at gfn, replacing what is
+ * there. -EINVAL (outside the guest-physical space), -ENOMEM. */
+int hvm_physmap_populate(struct domain *d, uint64_t gfn, mfn_t mfn, unsigned order);
 /* The callback vector, injected when an upcall is pending (hvm_events.c). */
 void hvm_deliver_events(struct vcpu *v, struct cpu_regs *regs);
 bool hvm_upcall_pending(struct vcpu *v);

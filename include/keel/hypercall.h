@@ -50,6 +50,7 @@ DECLARE_HYPERCALL(iret);
 DECLARE_HYPERCALL(stack_switch);
 DECLARE_HYPERCALL(set_segment_base);
 DECLARE_HYPERCALL(vm_assist);
+DECLARE_HYPERCALL(grant_table_op);
 DECLARE_HYPERCALL(callback_op);
 DECLARE_HYPERCALL(memory_op);
 DECLARE_HYPERCALL(multicall);

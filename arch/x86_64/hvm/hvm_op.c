@@ -2,7 +2,7 @@
  * public/hvm/hvm_op.h (set_param 0, get_param 1; struct xen_hvm_param:
  * domid @0, index @4, value @8), public/hvm/params.h (HVM_PARAM_CALLBACK_IRQ
  * 0 with the type in bits 56-63, type 2 = vector in bits 0-7),
- * public/memory.h (XENMEM_add_to_physmap 7, XENMAPSPACE_shared_info 0). */
+ * public/memory.h (XENMEM_add_to_physmap 7, XENMAPSPACE_*). */
 #include <keel/hvm.h>
 #include <keel/domain.h>
 #include <keel/errno.h>
@@ -19,7 +19,6 @@
 #define HVM_PARAM_CALLBACK_IRQ  0
 #define CALLBACK_TYPE_SHIFT     56
 #define CALLBACK_TYPE_VECTOR    2
-#define XENMAPSPACE_shared_info 0
 
 struct xen_hvm_param {
     domid_t domid;
@@ -79,29 +78,30 @@ DECLARE_HYPERCALL(hvm_op)
     }
 }
 
-/* shared_info appears at the guest frame the guest names (only there: a
- * previous mapping is removed). The RAM frame it covers stays the
- * domain's, returned with the rest at destruction. */
+/* XENMEM_add_to_physmap (Xen 4.17 common/memory.c do_memory_op and
+ * xenmem_add_to_physmap_one): gmfn_foreign only through the batch form
+ * (-ENOSYS), the GMFN spaces not done yet (-ENOSYS, logged), anything
+ * else but shared_info and grant_table -EINVAL. The mapping itself in
+ * hvm_physmap.c. */
 static long add_to_physmap(struct vcpu *v, uint64_t arg)
 {
     struct xen_add_to_physmap x;
-    struct hvm_domain *h = v->d->hvm;
     if (copy_from_guest(&x, arg, sizeof(x)))
         return -EFAULT;
+    if (x.space == XENMAPSPACE_gmfn_foreign)
+        return -ENOSYS;
     if (!is_self(v, x.domid))
         return -EPERM;
-    if (x.space != XENMAPSPACE_shared_info)
+    switch (x.space) {
+    case XENMAPSPACE_shared_info:
+    case XENMAPSPACE_grant_table:
+        return hvm_add_to_physmap(v, x.space, x.idx, x.gpfn);
+    case XENMAPSPACE_gmfn:
+    case XENMAPSPACE_gmfn_range:
         return hypercall_unimplemented(v, __HYPERVISOR_memory_op, "add_to_physmap space", x.space);
-    if (x.idx != 0 || x.gpfn >= h->nr_gfns)
+    default:
         return -EINVAL;
-    if (h->shared_info_mapped && h->shared_info_gfn != x.gpfn)
-        hvm_p2m_set(v->d, h->shared_info_gfn, 0, 0);
-    long rc = hvm_p2m_set(v->d, x.gpfn, v->d->shared_info_mfn, NPT_R | NPT_W);
-    if (!rc) {
-        h->shared_info_gfn = x.gpfn;
-        h->shared_info_mapped = true;
     }
-    return rc;
 }
 
 /* XENMEM_memory_map for a PVH guest: the map its start_info carries
@@ -121,8 +121,9 @@ static long memory_map(struct vcpu *v, uint64_t arg)
 }
 
 /* memory_op from a PVH guest: add_to_physmap here; the sub-ops that only
- * describe memory go to the common code (*common = true); the reservation
- * changes act on a PV guest's p2m and M2P, not PVH's: -ENOSYS for now. */
+ * describe memory, decrease_reservation and populate_physmap go to the
+ * common code (*common = true; hypercall/memory_reservation.c takes GFNs
+ * for a PVH domain); increase_reservation and exchange are -ENOSYS. */
 long hvm_memory_op(struct vcpu *v, uint64_t a1, uint64_t a2, bool *common)
 {
     unsigned op = (unsigned)(a1 & 0x3f);
@@ -134,6 +135,8 @@ long hvm_memory_op(struct vcpu *v, uint64_t a1, uint64_t a2, bool *common)
         return memory_map(v, a2);
     case XENMEM_current_reservation:
     case XENMEM_maximum_reservation:
+    case XENMEM_decrease_reservation:
+    case XENMEM_populate_physmap:
         *common = true;
         return 0;
     default:

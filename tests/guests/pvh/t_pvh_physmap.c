@@ -4,7 +4,8 @@
  * its old GFN is left alone: Xen unmaps it, and touching a hole is
  * pvh_oob's business), shared_info index 1 -EINVAL, an unknown space
  * refused; grant-table frame 0 at a GFN of ours (GNTTABOP_query_size,
- * public/grant_table.h), a frame past the maximum -EINVAL; a page of our
+ * public/grant_table.h), setup_table then listing its GFN, a frame past
+ * the maximum -EINVAL; a page of our
  * RAM given back (decrease_reservation by GFN) and populated again
  * (populate_physmap) with current_reservation following, the new page
  * zeroed. Xen 4.17's values (run-xen.sh pvh_physmap) noted. */
@@ -12,11 +13,18 @@
 
 GUEST_TEST("pvh_physmap");
 
-#define GNTTABOP_query_size 6           /* public/grant_table.h */
+#define GNTTABOP_setup_table 2          /* public/grant_table.h */
+#define GNTTABOP_query_size 6
 struct gnttab_query_size {
     uint16_t dom;
     uint32_t nr_frames, max_nr_frames;
     int16_t status;
+};
+struct gnttab_setup_table {
+    uint16_t dom;
+    uint32_t nr_frames;
+    int16_t status;
+    uint64_t frame_list;
 };
 
 static uint8_t pages[3][4096] __attribute__((aligned(4096)));
@@ -65,6 +73,12 @@ void test_main(void)
     for (unsigned i = 0; i < 4096; i++)
         zero &= pages[1][i] == 0;
     check(zero, "grant frame 0 not all zero");
+    /* setup_table of a translated guest lists GFNs: where frame 0 is now. */
+    uint64_t gfns[1] = { 0 };
+    struct gnttab_setup_table st = { .dom = DOMID_SELF, .nr_frames = 1, .frame_list = (uint64_t)gfns };
+    check_eq("setup_table", HC(__HYPERVISOR_grant_table_op, GNTTABOP_setup_table, &st, 1, 0, 0), 0);
+    check_eq("setup_table status", st.status, 0);
+    check_eq("setup_table: frame 0's GFN", gfns[0], (uint64_t)pages[1] >> 12);
     check_eq("grant frame past the maximum",
              add_to_physmap(XENMAPSPACE_grant_table, q.max_nr_frames, pages[2]), -EINVAL);
 
@@ -85,4 +99,12 @@ void test_main(void)
     check(zero, "populated page not zeroed (first byte %#x)", pages[2][0]);
     pages[2][100] = 7;
     check_eq("populated page writable", pages[2][100], 7);
+
+    /* RAM populated over grant frame 0's GFN replaces it (Xen's p2m holds
+     * it as RAM); the frame is then mapped nowhere: setup_table lists ~0. */
+    check_eq("populate_physmap over grant frame 0", reservation(XENMEM_populate_physmap, (uint64_t)pages[1] >> 12), 1);
+    check_eq("that page is RAM again", pages[1][8], 0);
+    gfns[0] = 0;
+    check_eq("setup_table after", HC(__HYPERVISOR_grant_table_op, GNTTABOP_setup_table, &st, 1, 0, 0), 0);
+    check_eq("frame 0's GFN after", gfns[0], ~0UL);
 }
