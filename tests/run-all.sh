@@ -54,6 +54,8 @@ run_suite keel-guests tests/guests/run-keel.sh
 run_suite xen-ref tests/guests/run-xen.sh
 "${MAKE:-make}" -s pvh-guests >/dev/null
 run_suite xen-pvh tests/guests/pvh/run-xen.sh
+run_suite keel-pvh tests/guests/pvh/run-keel.sh
+run_suite keel-pvh-bochs tests/guests/pvh/run-keel.sh -b
 run_suite linux tests/linux/run.sh dom0 domu-1 domu-2 domu-4 domu-1-reboot domu-256m domu-2g domu-pair domu-crash dom0-domu domu-pvh-1 domu-pvh-2 domu-pvh-1-reboot domu-shell-pvh-2
 
 echo "== summary"
