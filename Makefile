@@ -26,7 +26,7 @@ ASFLAGS := -Iinclude -D__ASSEMBLY__ -MMD -MP
 LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-dynamic-linker \
            -z norelro --build-id=none --no-warn-rwx-segments
 
-SRCDIRS := arch/x86_64 arch/x86_64/acpi hv hv/lib hv/build hv/decompress mm sched hypercall
+SRCDIRS := arch/x86_64 arch/x86_64/acpi arch/x86_64/hvm arch/x86_64/svm arch/x86_64/vmx hv hv/lib hv/build hv/decompress mm sched hypercall
 C_SRCS  := $(filter-out $(KEEL_EXCLUDE),$(foreach d,$(SRCDIRS),$(wildcard $(d)/*.c)))
 S_SRCS  := $(foreach d,$(SRCDIRS),$(wildcard $(d)/*.S))
 OBJS    := $(patsubst %,$(B)/obj/%.o,$(C_SRCS) $(S_SRCS))
@@ -34,6 +34,10 @@ OBJS    := $(patsubst %,$(B)/obj/%.o,$(C_SRCS) $(S_SRCS))
 include tests/unit/unit.mk
 # PV test kernels (tests/guests/): `make guests` builds build/guests/*.elf.
 -include tests/guests/guests.mk
+# PVH test kernels (tests/guests/pvh/): `make pvh-guests`.
+-include tests/guests/pvh/pvh.mk
+# The PVH smoke kernel (tests/boot/run.sh case pvh-smoke).
+-include tests/guests/pvh_smoke/pvh_smoke.mk
 
 .PHONY: all clean unit test run iso install bench guests linux
 all: $(B)/keel.elf
@@ -98,7 +102,9 @@ install: all
 bench: all
 	@tools/bootbench.sh
 	@tools/pvbench.sh
+	@tools/pvhbench.sh
 	@tools/linuxbench.sh
+	@tools/pvhlinuxbench.sh
 
 # Debian Linux on Keel (dom0 and domUs, driven over the serial console),
 # then the same checks on Xen 4.17, the reference (tests/linux/run.sh).

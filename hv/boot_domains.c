@@ -2,12 +2,14 @@
  * privileged initial domain (dom0) with its command line, module 1 its
  * initrd. For tests before a control domain exists, `domu=` starts further
  * modules as unprivileged domains:
- *     domu=<module>:<name>:<memory>[:<vcpus>][:weight=N][:cap=N][:cpus=A-B][:initrd=M]
+ *     domu=<module>:<name>:<memory>[:<vcpus>][:weight=N][:cap=N][:cpus=A-B][:initrd=M][:pvh]
  * e.g. domu=2:t1:32M:2:weight=512:cap=50 (repeatable): scheduler weight
  * (default 256), cap in percent of one CPU (0 = none), the CPUs its
  * vCPUs may run on (hard affinity; default all) and boot module M as its
  * initrd (loaded as Xen's domain builder loads a ramdisk: start_info
  * mod_start/mod_len). The kernel's command line is its module's.
+ * `:pvh` builds it as a PVH guest (hardware-assisted, nested paging; the
+ * kernel's PHYS32_ENTRY note), as `dom0=pvh` does for dom0 (Xen's spelling).
  * dom0_weight=, dom0_cap= and dom0_cpus= do the same for dom0. A module
  * named by domu= (kernel or initrd) is not dom0's initrd. When dom0
  * shuts down, the machine powers off or reboots as dom0 asked. */
@@ -42,6 +44,7 @@ struct domu_spec {
     char name[DOMAIN_NAME_MAX];
     uint64_t mem;
     unsigned vcpus;
+    bool pvh;
     struct sched_spec sched;
 };
 
@@ -90,7 +93,10 @@ static int parse_domu_field(const char *p, const char **end, struct domu_spec *d
 {
     struct sched_spec *s = &d->sched;
     uint64_t n;
-    if (!strncmp(p, "initrd=", 7)) {
+    if (!strncmp(p, "pvh", 3) && (p[3] == ':' || !p[3])) {
+        d->pvh = true;
+        *end = p + 3;
+    } else if (!strncmp(p, "initrd=", 7)) {
         if (keel_strtou64(p + 7, end, 10, &n) || n >= BOOT_MAX_MODULES)
             return -1;
         d->initrd = (int)n;
@@ -110,7 +116,7 @@ static int parse_domu_field(const char *p, const char **end, struct domu_spec *d
     return 0;
 }
 
-/* domu=<module>:<name>:<memory>[:<vcpus>][:weight=N][:cap=N][:cpus=A-B][:initrd=M] */
+/* domu=<module>:<name>:<memory>[:<vcpus>][:weight=N][:cap=N][:cpus=A-B][:initrd=M][:pvh] */
 static int parse_domu(const char *v)
 {
     struct domu_spec s = { .vcpus = 1, .initrd = -1 };
@@ -151,6 +157,21 @@ static int parse_dom0_mem(const char *v)
 }
 param_custom("dom0_mem", parse_dom0_mem);
 param_uint("dom0_max_vcpus", opt_dom0_vcpus, 1, MAX_VCPUS_PER_DOMAIN);
+
+/* dom0=pvh: dom0 is a PVH guest (Xen's option; for tests: Keel's PVH dom0
+ * has no device access yet). dom0=pv: the default. */
+static bool opt_dom0_pvh;
+static int parse_dom0(const char *v)
+{
+    if (!strcmp(v, "pvh"))
+        opt_dom0_pvh = true;
+    else if (!strcmp(v, "pv"))
+        opt_dom0_pvh = false;
+    else
+        return -1;
+    return 0;
+}
+param_custom("dom0", parse_dom0);
 param_uint("dom0_weight", opt_dom0_sched.weight, 1, SCHED_WEIGHT_MAX);
 param_uint("dom0_cap", opt_dom0_sched.cap, 0, SCHED_CAP_MAX);
 
@@ -324,7 +345,7 @@ static void start(struct domain *d)
 
 static void build_module(const struct boot_info *bi, unsigned m, const char *name, bool priv,
                          uint64_t mem, unsigned vcpus, int initrd_module, unsigned first_cpu,
-                         const struct sched_spec *sched)
+                         const struct sched_spec *sched, bool pvh)
 {
     const struct boot_module *mod = &bi->mod[m];
     struct pv_build_req r = {
@@ -337,7 +358,7 @@ static void build_module(const struct boot_info *bi, unsigned m, const char *nam
         r.initrd_len = bi->mod[initrd_module].end - bi->mod[initrd_module].start;
     }
     struct domain *d;
-    if (pv_build_domain(&r, &d)) {
+    if (pvh ? pvh_build_domain(&r, &d) : pv_build_domain(&r, &d)) {
         log_err("boot: module %u ('%s') not started\n", m, name);
         return;
     }
@@ -366,9 +387,10 @@ void boot_domains(const struct boot_info *bi)
     free_before_domains = mm_free_frames();
     sched_boot_report();
     unsigned dom0_vcpus = opt_dom0_vcpus ? opt_dom0_vcpus : MIN(nr_cpus_online, (unsigned)MAX_VCPUS_PER_DOMAIN);
-    build_module(bi, 0, "dom0", true, opt_dom0_mem, dom0_vcpus, initrd, 0, &opt_dom0_sched);
+    build_module(bi, 0, "dom0", true, opt_dom0_mem, dom0_vcpus, initrd, 0, &opt_dom0_sched,
+                 opt_dom0_pvh);
     for (unsigned i = 0; i < nr_domus; i++)
         if (domus[i].module)
             build_module(bi, domus[i].module, domus[i].name, false, domus[i].mem,
-                         domus[i].vcpus, domus[i].initrd, 1 + i, &domus[i].sched);
+                         domus[i].vcpus, domus[i].initrd, 1 + i, &domus[i].sched, domus[i].pvh);
 }

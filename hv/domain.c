@@ -5,9 +5,11 @@
  * the domain still owns (checked by the free-memory figure before and
  * after). tot_pages and the extent list change under the domain lock. */
 #include <keel/domain.h>
+#include <keel/hvm.h>
 #include <keel/console.h>
 #include <keel/errno.h>
 #include <keel/evtchn.h>
+#include <keel/grant_table.h>
 #include <keel/hypercall.h>
 #include <keel/log.h>
 #include <keel/m2p.h>
@@ -65,6 +67,11 @@ struct domain *domain_create(int id, const char *name, bool privileged, uint64_t
         log_warn("domain: no memory to count the hypercalls of '%s'\n", name);
     if (evtchn_domain_init(d)) {
         log_err("domain: no memory for the event channels of '%s'\n", name);
+        domain_destroy(d);
+        return NULL;
+    }
+    if (grant_table_init(d)) {
+        log_err("domain: no memory for the grant table of '%s'\n", name);
         domain_destroy(d);
         return NULL;
     }
@@ -183,9 +190,9 @@ int domain_take_frame(struct domain *d, mfn_t mfn, bool defer)
         return -EINVAL;
     if (!pv_frame_owned(ctx, mfn))
         return -ENXIO;
-    if (mfn == d->shared_info_mfn)
-        return -EBUSY;
     struct frame *fr = &frame_table[mfn];
+    if (mfn == d->shared_info_mfn || (fr->flags & FRAME_FLAG_GRANT))
+        return -EBUSY;
     if (fr->flags & FRAME_FLAG_GIVEN_BACK)
         return defer ? DOMAIN_DEFERRED : -EINVAL;
     if (!pv_frame_unreferenced(ctx, mfn)) {
@@ -208,7 +215,10 @@ void domain_free_taken(struct domain *d, const mfn_t *firsts, unsigned n, unsign
 {
     if (!n)
         return;
-    pv_flush_domain_tlbs(d, NULL, true, 0);
+    if (d->type == DOMAIN_PVH)
+        hvm_flush_domain_sync(d);       /* nested TLBs: the frames left its p2m */
+    else
+        pv_flush_domain_tlbs(d, NULL, true, 0);
     for (unsigned i = 0; i < n; i++) {
         for (uint64_t k = 0; k < (1UL << order); k++) {
             mfn_t m = firsts[i] + k;
@@ -394,7 +404,10 @@ void domain_destroy(struct domain *d)
     console_ring_detach(d);             /* (all done already if it ever ran) */
     xenstore_detach(d);
     evtchn_domain_destroy(d);
+    hvm_domain_destroy(d);              /* PVH: nested tables and p2m (not its frames) */
+    grant_table_relinquish(d);
     pv_mm_relinquish(d);
+    grant_table_destroy(d);             /* not counted in tot_pages; no table maps them now */
     for (unsigned i = 0; i < d->nr_extents; i++)
         freed += free_owned_in(d, d->extents[i].mfn, 1UL << d->extents[i].order);
     if (freed != d->tot_pages)

@@ -5,6 +5,7 @@
 #include <keel/desc.h>
 #include <keel/domain.h>
 #include <keel/fpu.h>
+#include <keel/hvm.h>
 #include <keel/log.h>
 #include <keel/mm.h>
 #include <keel/pv_glue.h>
@@ -50,6 +51,7 @@ struct vcpu *vcpu_create(struct domain *d, unsigned id, unsigned processor)
 void vcpu_destroy(struct vcpu *v)
 {
     vcpu_timers_stop(v);
+    hvm_vcpu_destroy(v);                /* PVH: the backend's state (VMCB/VMCS) */
     pv_release_gdt(v);
     pv_release_ldt(v);
     uint64_t f = domain_lock(v->d);

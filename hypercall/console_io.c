@@ -22,7 +22,7 @@ static void console_flush_line(struct domain *d)
     d->console_len = 0;
 }
 
-static void console_put(struct domain *d, char c)
+void domain_console_put(struct domain *d, char c)
 {
     if (c == '\n') {
         console_flush_line(d);
@@ -53,7 +53,7 @@ static long guest_console_write(struct vcpu *v, struct cpu_regs *regs, uint64_t 
         if (copy_from_guest(chunk, buf + done, n))
             return -EFAULT;
         for (size_t i = 0; i < n; i++)
-            console_put(v->d, chunk[i]);
+            domain_console_put(v->d, chunk[i]);
     }
     if (done < count) {                 /* long write: re-issue for the rest */
         regs->rip -= 2;

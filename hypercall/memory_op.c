@@ -5,6 +5,7 @@
 #include <keel/domain.h>
 #include <keel/errno.h>
 #include <keel/guest_access.h>
+#include <keel/hvm.h>
 #include <keel/m2p.h>
 #include <keel/memory_reservation.h>
 #include <keel/mm.h>
@@ -85,6 +86,12 @@ DECLARE_HYPERCALL(memory_op)
     struct domain *d;
     long err, rc;
 
+    if (v->d->type == DOMAIN_PVH) {
+        bool common;
+        long rc = hvm_memory_op(v, a1, a2, &common);
+        if (!common)
+            return rc;
+    }
     switch (op) {
     case XENMEM_maximum_ram_page:
         return (long)m2p_max_mfn() - 1;

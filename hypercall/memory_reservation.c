@@ -19,6 +19,9 @@
  *  - exchange: all or nothing per chunk, nr_exchanged counts the input
  *    extents of finished chunks; errors are returned (-EPERM order,
  *    -EINVAL sizes/domids/a referenced frame, -EFAULT, -ESRCH, -ENOMEM).
+ * A PVH domain's lists hold GFNs (decrease: the p2m entry goes, the frame
+ * is freed once no nested TLB can reach it; populate: new frames mapped
+ * there, arch/x86_64/hvm/hvm_physmap.c).
  * Long batches continue by re-issuing the hypercall with the start extent
  * (exchange: with nr_exchanged) encoded, as mmu.c does. */
 #include <keel/memory_reservation.h>
@@ -26,6 +29,7 @@
 #include <keel/domain.h>
 #include <keel/errno.h>
 #include <keel/guest_access.h>
+#include <keel/hvm.h>
 #include <keel/m2p.h>
 #include <keel/mm.h>
 #include <keel/vcpu.h>
@@ -135,9 +139,13 @@ static void increase(struct memop *a, uint64_t start)
     }
 }
 
-/* populate_physmap: for each GPFN a new extent, M2P pointing at it. */
+static void give_back_extent(struct domain *d, mfn_t mfn, unsigned order);
+
+/* populate_physmap: for each GPFN a new extent; PV: M2P pointing at it,
+ * its MFN written back; PVH: mapped at the GFN (nothing written back). */
 static void populate(struct memop *a, uint64_t start)
 {
+    bool pvh = a->d->type == DOMAIN_PVH;
     for (; a->done < a->nr; a->done++) {
         uint64_t gpfn;
         mfn_t mfn;
@@ -147,9 +155,15 @@ static void populate(struct memop *a, uint64_t start)
             return;
         if (domain_alloc_frames_below(a->d, a->order, a->limit, true, &mfn))
             return;
-        set_m2p(mfn, a->order, gpfn);
-        if (copy_to_guest(a->list + a->done * 8, &mfn, 8))
+        if (pvh && hvm_physmap_populate(a->d, gpfn, mfn, a->order)) {
+            give_back_extent(a->d, mfn, a->order);
             return;
+        }
+        if (!pvh) {
+            set_m2p(mfn, a->order, gpfn);
+            if (copy_to_guest(a->list + a->done * 8, &mfn, 8))
+                return;
+        }
         spend(a);
     }
 }
@@ -174,8 +188,32 @@ static int take_one(struct domain *d, uint64_t mfn, struct taken *t)
     return rc < 0 ? rc : 0;
 }
 
-/* decrease_reservation: every frame of each extent is given back; the
- * first refusal stops the batch (that extent is not counted). */
+/* A new extent not handed out after all. */
+static void give_back_extent(struct domain *d, mfn_t mfn, unsigned order)
+{
+    struct taken t = { .n = 0 };
+    for (uint64_t k = 0; k < (1UL << order); k++)
+        take_one(d, mfn + k, &t);
+    domain_free_taken(d, t.m, t.n, 0);
+}
+
+/* PVH: what is at gfn leaves the domain's p2m. */
+static int take_gfn(struct domain *d, uint64_t gfn, struct taken *t)
+{
+    if (t->n == ARRAY_SIZE(t->m)) {
+        domain_free_taken(d, t->m, t->n, 0);
+        t->n = 0;
+    }
+    mfn_t freed;
+    int rc = hvm_physmap_remove(d, gfn, &freed);
+    if (!rc && freed)
+        t->m[t->n++] = freed;
+    return rc;
+}
+
+/* decrease_reservation: every frame of each extent is given back (PV: the
+ * list holds MFNs, PVH: GFNs); the first refusal stops the batch (that
+ * extent is not counted). */
 static void decrease(struct memop *a, uint64_t start)
 {
     struct taken t = { .n = 0 };
@@ -187,7 +225,9 @@ static void decrease(struct memop *a, uint64_t start)
         if (copy_from_guest(&gmfn, a->list + a->done * 8, 8))
             break;
         for (uint64_t j = 0; !rc && j < (1UL << a->order); j++)
-            rc = gmfn + j < gmfn ? -EINVAL : take_one(a->d, gmfn + j, &t);
+            rc = gmfn + j < gmfn ? -EINVAL
+               : a->d->type == DOMAIN_PVH ? take_gfn(a->d, gmfn + j, &t)
+               : take_one(a->d, gmfn + j, &t);
         if (rc)
             break;
         spend(a);

@@ -7,6 +7,7 @@
 #include <keel/errno.h>
 #include <keel/fpu.h>
 #include <keel/guest_access.h>
+#include <keel/hvm.h>
 #include <keel/log.h>
 #include <keel/mm.h>
 #include <keel/pv_glue.h>
@@ -204,9 +205,10 @@ DECLARE_HYPERCALL(vcpu_op)
         return -ENOENT;
     struct vcpu *t = d->vcpu[a2];
 
+    bool pvh = d->type == DOMAIN_PVH;
     switch ((int)a1) {
     case VCPUOP_initialise:
-        return vcpu_initialise(t, a3);
+        return pvh ? hvm_vcpu_initialise(t, a3) : vcpu_initialise(t, a3);
     case VCPUOP_up:
         if (!t->initialised)
             return -EINVAL;
@@ -218,14 +220,15 @@ DECLARE_HYPERCALL(vcpu_op)
     case VCPUOP_is_up:
         return t->online;
     case VCPUOP_register_vcpu_info:
-        return register_vcpu_info(t, a3);
+        return pvh ? hvm_register_vcpu_info(t, a3) : register_vcpu_info(t, a3);
     case VCPUOP_set_periodic_timer:
     case VCPUOP_stop_periodic_timer:
     case VCPUOP_set_singleshot_timer:
     case VCPUOP_stop_singleshot_timer:
         return vcpu_op_timer(v, t, (int)a1, a3);
-    case VCPUOP_get_runstate_info:
     case VCPUOP_register_runstate_memory_area:
+        return vcpu_op_runstate(v, t, (int)a1, a3);
+    case VCPUOP_get_runstate_info:
         return vcpu_op_runstate(v, t, (int)a1, a3);
     default:
         return hypercall_unimplemented(v, __HYPERVISOR_vcpu_op, "vcpu_op", a1);

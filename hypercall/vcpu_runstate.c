@@ -17,6 +17,7 @@
 #include <keel/domain.h>
 #include <keel/errno.h>
 #include <keel/guest_access.h>
+#include <keel/hvm.h>
 #include <keel/mm.h>
 #include <keel/vcpu.h>
 #include <keel/x86.h>
@@ -38,7 +39,18 @@ static void to_guest_info(const struct sched_runstate *r, struct vcpu_runstate_i
     };
 }
 
-/* The copy itself, on the page tables loaded now. */
+/* A PV vCPU's copy goes through the page tables loaded now; a PVH vCPU's
+ * through its own (its CR3 in the VMCB, whichever vCPU runs here), as
+ * Xen's HVM update_runstate_area translates the address each time. */
+static void put(struct vcpu *v, uint64_t va, const void *src, size_t len)
+{
+    if (is_hvm_vcpu(v))
+        hvm_copy_to_guest(v, va, src, len);
+    else
+        copy_to_guest(va, src, len);
+}
+
+/* The copy itself. */
 static void write_area(struct vcpu *v, uint64_t va, struct vcpu_runstate_info *g)
 {
     /* VMASST_TYPE_runstate_update_flag: a domain-wide assist (ref 5.14). */
@@ -47,28 +59,28 @@ static void write_area(struct vcpu *v, uint64_t va, struct vcpu_runstate_info *g
     if (flag) {
         g->state_entry_time |= XEN_RUNSTATE_UPDATE;
         uint8_t top = (uint8_t)(g->state_entry_time >> 56);
-        copy_to_guest(va + ENTRY_TIME_TOP_BYTE, &top, 1);
+        put(v, va + ENTRY_TIME_TOP_BYTE, &top, 1);
         __atomic_thread_fence(__ATOMIC_RELEASE);
     }
-    copy_to_guest(va, g, sizeof(*g));
+    put(v, va, g, sizeof(*g));
     if (flag) {
         g->state_entry_time &= ~XEN_RUNSTATE_UPDATE;
         uint8_t top = (uint8_t)(g->state_entry_time >> 56);
         __atomic_thread_fence(__ATOMIC_RELEASE);
-        copy_to_guest(va + ENTRY_TIME_TOP_BYTE, &top, 1);
+        put(v, va + ENTRY_TIME_TOP_BYTE, &top, 1);
     }
 }
 
 void vcpu_runstate_area_update(struct vcpu *v)
 {
     uint64_t va = READ_ONCE(v->runstate_area);
-    if (!va || !v->cr3_kernel)
+    if (!va || (!v->cr3_kernel && !is_hvm_vcpu(v)))
         return;
     struct sched_runstate r;
     struct vcpu_runstate_info g;
     sched_runstate_get(v, &r);
     to_guest_info(&r, &g);
-    if (v->kernel_mode) {
+    if (v->kernel_mode || is_hvm_vcpu(v)) {
         write_area(v, va, &g);
         return;
     }
@@ -94,7 +106,7 @@ long vcpu_op_runstate(struct vcpu *v, struct vcpu *target, int cmd, uint64_t arg
         struct vcpu_register_memory_area area;
         if (copy_from_guest(&area, arg, sizeof(area)))
             return -EFAULT;
-        if (!guest_range_ok(area.addr, sizeof(g)))
+        if (!is_hvm_vcpu(target) && !guest_range_ok(area.addr, sizeof(g)))
             return -EFAULT;
         WRITE_ONCE(target->runstate_area, area.addr);
         sched_runstate_get(target, &r);

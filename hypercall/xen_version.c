@@ -7,6 +7,7 @@
 #include <keel/memlayout.h>
 #include <keel/string.h>
 #include <keel/vcpu.h>
+#include <public/version.h>
 
 #define XENVER_version              0
 #define XENVER_extraversion         1
@@ -30,6 +31,10 @@
 static uint32_t pv_features(const struct domain *d)
 {
     uint32_t f = (1U << 5) | (1U << 6) | (1U << 7) | (1U << 13) | (1U << 17);
+    if (d->type == DOMAIN_PVH)          /* Xen 4.17 common/kernel.c, a translated HVM domain */
+        f = (1U << XENFEAT_writable_page_tables) | (1U << XENFEAT_auto_translated_physmap) |
+            (1U << XENFEAT_hvm_callback_vector) | (1U << XENFEAT_hvm_safe_pvclock) |
+            (1U << XENFEAT_memory_op_vnode_supported) | (1U << XENFEAT_not_direct_mapped);
     return d->privileged ? f | (1U << 11) : f;
 }
 

@@ -454,6 +454,7 @@ void sched_maybe_switch(struct cpu_regs *regs)
         return;
     pc->need_resched = false;
     struct vcpu *prev = current_vcpu();
+    bool prev_was_hvm = prev->hvm != NULL;      /* prev may be freed below */
     uint64_t now = now_ns();
     charge(pc, prev, now);
     uint64_t f = spin_lock_irqsave(&pc->rq_lock);
@@ -488,4 +489,8 @@ void sched_maybe_switch(struct cpu_regs *regs)
     vcpu_runstate_area_update(next);
     if (last)
         domain_teardown(prev->d);
+    /* PV and PVH vCPUs return to their guests differently (iretq from
+     * this frame / the VMRUN loop): a switch between kinds re-enters. */
+    if ((next->hvm != NULL) != (prev_was_hvm))
+        vcpu_resume_current();
 }

@@ -3,9 +3,13 @@
 #   1. host unit tests      (make unit      -> "unit: N passed, M failed")
 #   2. QEMU boot matrix     (tests/boot/run.sh   -> "boot: N passed, M failed")
 #   3. Bochs VMX/EPT boot   (tests/boot/bochs.sh -> "bochs: N passed, M failed")
+#      and Bochs SVM: the PVH smoke kernel (tests/boot/bochs_svm.sh -> "bochs-svm: ...")
 #   4. PV test kernels on Keel     (tests/guests/run-keel.sh -> "keel-guests: ...")
 #   5. the same kernels on Xen 4.17 (tests/guests/run-xen.sh -> "xen-ref: ..."),
 #      so that every expectation they encode is what real Xen does
+#   5b. the PVH test kernels on Xen 4.17 as a PVH dom0
+#      (tests/guests/pvh/run-xen.sh -> "xen-pvh: ..."); on Keel they are
+#      tests/guests/pvh/run-keel.sh, added here once Keel runs PVH domains
 #   6. Debian's Linux on Keel: the generic kernel as dom0 with a disk, the
 #      cloud kernel as domUs (tests/linux/run.sh -> "linux: ..."; the same
 #      checks on Xen 4.17 are `make linux`)
@@ -45,9 +49,14 @@ run_suite unit  "${MAKE:-make}" -s unit
 "${MAKE:-make}" -s guests >/dev/null     # the boot matrix boots one of them too
 run_suite boot  tests/boot/run.sh
 run_suite bochs tests/boot/bochs.sh
+run_suite bochs-svm tests/boot/bochs_svm.sh
 run_suite keel-guests tests/guests/run-keel.sh
 run_suite xen-ref tests/guests/run-xen.sh
-run_suite linux tests/linux/run.sh dom0 domu-1 domu-2 domu-4 domu-1-reboot domu-256m domu-2g domu-pair domu-crash dom0-domu
+"${MAKE:-make}" -s pvh-guests >/dev/null
+run_suite xen-pvh tests/guests/pvh/run-xen.sh
+run_suite keel-pvh tests/guests/pvh/run-keel.sh
+run_suite keel-pvh-bochs tests/guests/pvh/run-keel.sh -b
+run_suite linux tests/linux/run.sh dom0 domu-1 domu-2 domu-4 domu-1-reboot domu-256m domu-2g domu-pair domu-crash dom0-domu domu-pvh-1 domu-pvh-2 domu-pvh-1-reboot domu-shell-pvh-2
 
 echo "== summary"
 printf '%s\n' "${summary[@]}"

@@ -2,6 +2,7 @@
 #include <keel/cpu.h>
 #include <keel/cmdline.h>
 #include <keel/cpufeature.h>
+#include <keel/hvm.h>
 #include <keel/fpu.h>
 #include <keel/log.h>
 #include <keel/mm.h>
@@ -206,4 +207,5 @@ void cpu_init(struct percpu *pc)
     if (pc->cpu_id == 0)
         log_info("cpu: protections: NX %s, WP on, SMEP %s, SMAP %s\n", on_off(boot_cpu.nx, true),
                  on_off(boot_cpu.smep, opt_smep), smap_state());
+    hvm_cpu_init();                     /* SVM/VMX on, or the `hvm: none` line */
 }

@@ -161,8 +161,11 @@ void fpu_save(struct vcpu *v)
 {
     uint8_t *area = v->fpu->area;
     __asm__ __volatile__("clts" ::: "memory");
+    /* Only the components the area has room for: a PVH guest on a CPU
+     * that does not intercept XSETBV (QEMU TCG) may have set more. */
     if (xcr0_max)
-        __asm__ __volatile__("xsave64 (%0)" : : "r"(area), "a"(~0U), "d"(~0U) : "memory");
+        __asm__ __volatile__("xsave64 (%0)" : : "r"(area), "a"((uint32_t)xcr0_max),
+                             "d"((uint32_t)(xcr0_max >> 32)) : "memory");
     else
         __asm__ __volatile__("fxsave64 (%0)" : : "r"(area) : "memory");
 }

@@ -2,11 +2,14 @@
  * `rep movsb` with an exception-table entry: a fault leaves RCX = bytes
  * not copied, and the fixup resumes after the copy. STAC/CLAC open SMAP for
  * exactly this instruction (guest pages are user pages: PV guests run in
- * ring 3). Under QEMU TCG see DESIGN.md's note on SMAP. */
+ * ring 3). Under QEMU TCG see DESIGN.md's note on SMAP. A PVH vCPU's
+ * addresses are its own guest-virtual ones: arch/x86_64/hvm/hvm_guest_copy.c. */
 #include <keel/guest_access.h>
 #include <keel/cpufeature.h>
 #include <keel/cpu.h>
 #include <keel/errno.h>
+#include <keel/hvm.h>
+#include <keel/vcpu.h>
 #include <keel/x86.h>
 
 static bool smap_on(void)
@@ -29,6 +32,9 @@ size_t raw_copy_guest(void *dst, const void *src, size_t len)
 
 int copy_from_guest(void *dst, uint64_t guest_va, size_t len)
 {
+    struct vcpu *v = current_vcpu();
+    if (v && is_hvm_vcpu(v))
+        return hvm_copy_from_guest(v, dst, guest_va, len);
     if (!guest_range_ok(guest_va, len))
         return -EFAULT;
     return raw_copy_guest(dst, (const void *)guest_va, len) ? -EFAULT : 0;
@@ -36,6 +42,9 @@ int copy_from_guest(void *dst, uint64_t guest_va, size_t len)
 
 int copy_to_guest(uint64_t guest_va, const void *src, size_t len)
 {
+    struct vcpu *v = current_vcpu();
+    if (v && is_hvm_vcpu(v))
+        return hvm_copy_to_guest(v, guest_va, src, len);
     if (!guest_range_ok(guest_va, len))
         return -EFAULT;
     return raw_copy_guest((void *)guest_va, src, len) ? -EFAULT : 0;

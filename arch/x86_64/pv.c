@@ -7,6 +7,7 @@
 #include <keel/domain.h>
 #include <keel/errno.h>
 #include <keel/guest_access.h>
+#include <keel/hvm.h>
 #include <keel/hypercall.h>
 #include <keel/log.h>
 #include <keel/mm.h>
@@ -148,6 +149,10 @@ void load_debug_regs(struct vcpu *v)
 
 void pv_switch_to(struct vcpu *next, struct cpu_regs *regs)
 {
+    if (is_hvm_vcpu(next)) {
+        hvm_switch_to(next, regs);      /* a PVH vCPU: keel/hvm.h */
+        return;
+    }
     struct percpu *pc = this_cpu();
     get_cpu_info()->current = next;
     *regs = next->regs;
@@ -173,6 +178,10 @@ void pv_switch_to(struct vcpu *next, struct cpu_regs *regs)
 /* The running vCPU leaves this CPU (preempted or stopped). */
 void pv_switch_from(struct vcpu *prev, const struct cpu_regs *regs)
 {
+    if (is_hvm_vcpu(prev)) {
+        hvm_switch_from(prev, regs);
+        return;
+    }
     prev->regs = *regs;
     vcpu_periodic_switch_out(prev);
     pv_save_segments(prev);
@@ -186,6 +195,8 @@ static void enter_on_clean_stack(void *arg)
     struct cpu_regs *f = guest_regs();
     pv_switch_to(arg, f);
     sched_start_slice();
+    if (is_hvm_vcpu(arg))
+        hvm_resume();
     pv_deliver_pending_upcall(f);
     pv_return_to_guest(f);
 }
@@ -218,6 +229,24 @@ void pv_leave_to_idle(void)
             domain_teardown(v->d);
     }
     reset_stack_and_call(idle_on_clean_stack, NULL);
+}
+
+/* After a switch between a PV and a PVH vCPU (sched_maybe_switch): the
+ * frame is the new vCPU's, entered its own way, never returning. */
+static void pv_resume_on_clean_stack(void *arg)
+{
+    (void)arg;
+    pv_deliver_pending_upcall(guest_regs());
+    pv_return_to_guest(guest_regs());
+}
+
+void vcpu_resume_current(void)
+{
+    struct vcpu *v = current_vcpu();
+    if (is_hvm_vcpu(v))
+        hvm_resume();
+    irq_disable();
+    reset_stack_and_call(pv_resume_on_clean_stack, NULL);
 }
 
 /* The CPU refused to return to a guest frame (bad selector, non-canonical
@@ -303,6 +332,8 @@ static bool vector_has_error(unsigned v)
 void pv_deliver_pending_upcall(struct cpu_regs *regs)
 {
     struct vcpu *v = current_vcpu();
+    if (v && is_hvm_vcpu(v))
+        return;                         /* PVH: the callback vector (hvm_events.c) */
     const uint8_t *vi = v ? vcpu_info_bytes(v) : NULL;
     if (!vi || !v->event_callback)
         return;

@@ -39,6 +39,8 @@ long console_input_read(struct domain *d, uint64_t buf, uint64_t count);
 int console_ring_attach(struct domain *d, mfn_t ring_mfn);
 void console_ring_detach(struct domain *d);
 void console_ring_kick(struct domain *d);
+/* One character of a domain's console output (lines prefixed "(dN) "). */
+void domain_console_put(struct domain *d, char c);
 bool console_ring_input(uint16_t domid, char c);
 int console_ring_next(int after);
 /* Prints domid's partial output line now (input was switched to it). */

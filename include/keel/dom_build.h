@@ -28,6 +28,9 @@ struct pv_build_req {
 /* Returns 0 and the running domain, or a negative errno with a log line
  * naming the reason (the boot goes on). */
 int pv_build_domain(const struct pv_build_req *req, struct domain **out);
+/* The same for a PVH kernel (hv/dom_build_pvh.c): an ELF with the
+ * XEN_ELFNOTE_PHYS32_ENTRY note, run with SVM/VMX and nested paging. */
+int pvh_build_domain(const struct pv_build_req *req, struct domain **out);
 /* Builds dom0 and the domUs the boot modules and options describe. */
 void boot_domains(const struct boot_info *bi);
 

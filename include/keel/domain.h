@@ -30,10 +30,21 @@ struct domain_extent {
 
 struct vcpu;
 struct evtchn_domain;
+struct hvm_domain;
+struct grant_table;
+
+/* How the domain's vCPUs run: paravirtualized (ring 3, validated page
+ * tables) or PVH (hardware-assisted, nested paging: keel/hvm.h). */
+enum domain_type {
+    DOMAIN_PV,
+    DOMAIN_PVH,
+};
 
 struct domain {
     uint16_t id;
     bool privileged;
+    enum domain_type type;
+    struct hvm_domain *hvm;             /* PVH: p2m, nested tables, params (keel/hvm.h) */
     uint32_t pci_cf8;                   /* dom0's latched port 0xcf8 (arch/x86_64/pci.c) */
     char name[DOMAIN_NAME_MAX];
     enum domain_state state;
@@ -69,6 +80,7 @@ struct domain {
     mfn_t shared_info_mfn;
     spinlock_t evtchn_lock;             /* event channels (hv/evtchn_internal.h) */
     struct evtchn_domain *evtchn;       /* its port table; NULL once destroyed */
+    struct grant_table *grant_table;    /* hv/grant_table.c; NULL once destroyed */
     /* Called after destruction (e.g. a self-test's verdict). */
     void (*on_destroy)(uint16_t id, enum domain_state state, unsigned shutdown_code);
 };
@@ -120,7 +132,8 @@ enum domain_take {
  * becomes the hypervisor, tot_pages drops, DOMAIN_TAKEN. Referenced (mapped,
  * typed, pinned, a base pointer, a descriptor page ...): if `defer`, marked
  * given back and DOMAIN_DEFERRED, else -EINVAL. -EINVAL: no such frame;
- * -ENXIO: not d's; -EBUSY: a frame Keel itself maps for d (shared_info). */
+ * -ENXIO: not d's; -EBUSY: a frame Keel itself maps for d (shared_info,
+ * grant frames). */
 int domain_take_frame(struct domain *d, mfn_t mfn, bool defer);
 /* Undoes a DOMAIN_TAKEN that was not freed yet (caller holds d's lock). */
 void domain_untake_frame(struct domain *d, mfn_t mfn);

@@ -19,9 +19,14 @@ struct hypercall_def {
     const char *name;
     hypercall_fn fn;
     bool privileged;        /* only for a privileged domain (dom0) */
+    bool hvm;               /* also for PVH guests (else -ENOSYS for them) */
 };
 
 void hypercall_dispatch(struct vcpu *v, struct cpu_regs *regs);
+/* One call with its arguments (PV: RDI RSI RDX R10 R8; PVH 64-bit the
+ * same; PVH 32-bit: EBX ECX EDX ESI EDI): the value for RAX, or
+ * HYPERCALL_KEEP_REGS. */
+long hypercall_invoke(struct vcpu *v, struct cpu_regs *regs, uint64_t nr, const uint64_t a[5]);
 /* The handler's name ("#n" for a number with none). */
 const char *hypercall_name(unsigned nr);
 /* Counts per domain (hypercall/stats.c): set up at creation, one call
@@ -45,6 +50,7 @@ DECLARE_HYPERCALL(iret);
 DECLARE_HYPERCALL(stack_switch);
 DECLARE_HYPERCALL(set_segment_base);
 DECLARE_HYPERCALL(vm_assist);
+DECLARE_HYPERCALL(grant_table_op);
 DECLARE_HYPERCALL(callback_op);
 DECLARE_HYPERCALL(memory_op);
 DECLARE_HYPERCALL(multicall);
@@ -64,5 +70,6 @@ long hypercall_call_nested(struct vcpu *v, struct cpu_regs *regs, uint64_t nr, c
 DECLARE_HYPERCALL(set_callbacks);
 DECLARE_HYPERCALL(event_channel_op);
 DECLARE_HYPERCALL(event_channel_op_compat);
+DECLARE_HYPERCALL(hvm_op);
 
 #endif

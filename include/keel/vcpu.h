@@ -79,6 +79,8 @@ struct vcpu {
     mfn_t ldt_frames[16];               /* the frames under it (SEG_DESC typed) */
     uint64_t ldt_gen;                   /* names this LDT for the CPUs' LDT areas */
     struct fpu_state *fpu;              /* FPU/SSE/AVX state and XCR0 (keel/fpu.h) */
+    struct hvm_vcpu *hvm;               /* PVH vCPUs: generic HVM state (keel/hvm.h), else NULL */
+    void *hvm_vendor_state;             /* PVH vCPUs: the backend's state (keel/hvm_vendor.h) */
 };
 
 struct vcpu *vcpu_create(struct domain *d, unsigned id, unsigned processor);
@@ -104,6 +106,9 @@ struct vcpu *current_vcpu(void);
 /* Leave the guest for good on this CPU (domain shut down or crashed). */
 void pv_leave_to_idle(void) __noreturn;
 
+/* The current vCPU's frame is entered afresh on a clean stack, PV or PVH
+ * (after the scheduler switched between the two kinds). */
+void vcpu_resume_current(void) __noreturn;
 /* Enters the guest with the frame at the top of this CPU's stack. */
 void pv_enter_guest(struct vcpu *v) __noreturn;
 /* Makes `next` current, its registers loaded into the top frame `regs`. */

@@ -7,12 +7,13 @@
 #
 # Self-test boots: {direct -kernel, GRUB ISO on SeaBIOS, GRUB ISO on OVMF}
 # x -smp {1,2,4} x -m {128,1024,4096}; plus crash, command-line, modules and
-# serial-input cases. Prints one PASS/FAIL line per case and finally
+# serial-input cases; PVH guests on SVM (tests/boot/pvh_cases.sh). Prints one PASS/FAIL line per case and finally
 #   boot: N passed, M failed
 # Serial logs stay in build/test-logs/<case>.log.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
+. "$HERE/pvh_cases.sh"
 
 ISO=${ISO:-$ROOT/build/keel-selftest.iso}
 JOBS=${JOBS:-2}             # the machine has 2 cores
@@ -30,6 +31,7 @@ all_cases() {
         done
     done
     echo crash-pf crash-df crash-noreboot cmdline-bad modules serial-input console-input
+    pvh_cases
 }
 
 # boot_args BOOT: the QEMU arguments that load Keel in the self-test mode
@@ -304,6 +306,7 @@ run_case() {
         modules)      case_modules ;;
         serial-input) case_serial_input ;;
         console-input) case_console_input ;;
+        pvh-*)        run_pvh_case "$1" ;;
         *)            fail "no such case" ;;
     esac
     case_end

@@ -2,7 +2,7 @@
 """Debian's cloud kernel as an unprivileged PV domain (domU) on Keel.
 
   tests/linux/domu.py [--hv keel|xen] [--vcpus N] [--mem MiB] [--end poweroff|reboot]
-                      [--dom0 test:NAME|linux] [--log DIR] [--timeout S]
+                      [--dom0 test:NAME|linux] [--pvh] [--log DIR] [--timeout S]
 
 A domU's console is output only (on Keel, as on Xen, serial input goes to
 dom0), so the domU runs its checks by itself: its initramfs is the
@@ -19,6 +19,11 @@ off from its console once the domU is gone.
 The Keel option that starts the domU with its initrd is a template,
 KEEL_DOMU_OPTS (default below): {kernel} and {initrd} are module numbers,
 {mem} MiB, {vcpus}.
+
+--pvh: the same kernel and checks with the domU built as PVH (Keel's
+domu=...:pvh: PVH entry, hypercalls by VMMCALL, x2APIC vLAPIC, ACPI MADT,
+its APs started by INIT/SIPI; poweroff = every vCPU halted with interrupts
+off). Keel only (xen-ref has no toolstack to build a PVH domU).
 
 --hv xen: xen-ref starts no domU (no toolstack), so the same initramfs and
 checks run there with the generic kernel as dom0: the reference for the
@@ -46,13 +51,16 @@ def main():
     ap.add_argument("--mem", type=int, default=512, help="the domU's memory in MiB")
     ap.add_argument("--end", choices=("poweroff", "reboot"), default="poweroff")
     ap.add_argument("--dom0", default="test:console")
+    ap.add_argument("--pvh", action="store_true", help="build the domU as PVH (Keel only)")
     ap.add_argument("--log", default=os.path.join(ROOT, "build", "test-logs", "linux"))
     ap.add_argument("--timeout", type=int, default=300, help="seconds to reach /init")
     a = ap.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     os.makedirs(a.log, exist_ok=True)
     smp = max(2, a.vcpus)
-    tag = "domu %s %d vCPUs %d MiB" % (a.hv, a.vcpus, a.mem)
+    if a.pvh and a.hv != "keel":
+        ap.error("--pvh: Keel only (xen-ref has no toolstack to build a PVH domU)")
+    tag = "domu %s%s %d vCPUs %d MiB" % (a.hv, " PVH" if a.pvh else "", a.vcpus, a.mem)
     r = checks.Report(tag, planned=8)
 
     script = os.path.join(a.log, "domu-%s.sh" % a.end)
@@ -60,7 +68,8 @@ def main():
         body = f.read()
     with open(script, "w") as f:
         f.write(body.replace("@END@", a.end).replace("@LOOPS@", str(CPU_LOOPS)))
-    log = os.path.join(a.log, "domu-%s-%d-%dm-%s.log" % (a.hv, a.vcpus, a.mem, a.end))
+    log = os.path.join(a.log, "domu-%s%s-%d-%dm-%s.log" % (a.hv, "-pvh" if a.pvh else "", a.vcpus,
+                                                          a.mem, a.end))
     if a.hv == "xen":
         initrd = checks.tool("mkinitramfs.sh", "generic", "--autorun", script)
         mods, prefix, opts = [(checks.kernel("generic"), "console=hvc0"), (initrd, "")], "", ""
@@ -77,6 +86,8 @@ def main():
         k = len(mods)
         mods += [(checks.kernel("cloud"), "console=hvc0"), (initrd, "")]
         opts += " " + DOMU_OPTS.format(kernel=k, initrd=k + 1, mem=a.mem, vcpus=a.vcpus)
+        if a.pvh:
+            opts += ":pvh"
         prefix = "(d1) "
         m = Machine("keel", mods, log, smp=smp, mem_mib=max(1024, a.mem + 512), vcpus=1,
                     dom0_mem_mib=256, hv_opts=opts.strip(), timeout=a.timeout + 600)

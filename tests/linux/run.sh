@@ -11,6 +11,12 @@
 #              (tests/linux/domu.py); domu-N-reboot: it reboots instead. On Xen
 #              (no toolstack in xen-ref) the same checks run in the generic
 #              kernel as dom0: the reference for what they expect.
+#   domu-pvh-N the same checks with the domU built as PVH (domu.py --pvh),
+#              N vCPUs (1, 2); domu-pvh-N-reboot: it reboots instead
+#   domu-shell-N, domu-shell-pvh-N  the cloud kernel as a PV / PVH domU
+#              with N vCPUs driven from its console (tests/linux/domu_shell.py:
+#              serial input switched to it, shell checks as dom0's, ended by
+#              Keel's debug key p through its xenstore control/shutdown)
 #   domu-pair  two cloud-kernel domUs (1 and 2 vCPUs) and a PV test kernel as
 #              dom0 at once (tests/linux/multi.py): each completes its work,
 #              consoles apart, all memory returned
@@ -18,7 +24,7 @@
 #              dom0 test kernel: the faulting ones crashed with a reason and
 #              their memory returned while Linux completes its checks
 #   dom0-domu  the generic kernel as dom0 and a cloud-kernel domU together
-#   (the last three are Keel only: they start domUs with Keel's domu=, and
+#   (domu-pvh-*, domu-shell-* and the last three are Keel only: they start domUs with Keel's domu=, and
 #   xen-ref has no toolstack to start domUs, so --hv xen refuses them)
 # Prints "PASS ..."/"FAIL ..." lines, then "NAME: N passed, M failed"
 # (NAME: linux on Keel, linux-xen on Xen). Logs: build/test-logs/linux/.
@@ -33,7 +39,7 @@ while [ $# -gt 0 ]; do
     case $1 in
         --hv) hv=$2; shift 2 ;;
         --name) name=$2; shift 2 ;;
-        -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
         *) break ;;
     esac
 done
@@ -42,7 +48,7 @@ sets=("$@")
 [ ${#sets[@]} -gt 0 ] || sets=(dom0)
 if [ "$hv" != keel ]; then
     for s in "${sets[@]}"; do
-        case $s in domu-pair|domu-crash|dom0-domu)
+        case $s in domu-pair|domu-crash|dom0-domu|domu-pvh-*|domu-shell-*)
             echo "run.sh: set $s starts domUs with Keel's domu= option; xen-ref has no toolstack" \
                  "to start domUs, so it cannot run with --hv $hv: refused (run it on Keel)" >&2
             echo "FAIL $s: not runnable on $hv (refused)"
@@ -65,6 +71,10 @@ for s in "${sets[@]}"; do
         dom0-1cpu) cmd=(tests/linux/dom0.py --hv "$hv" --smp 1) ;;
         domu-256m) cmd=(tests/linux/domu.py --hv "$hv" --vcpus 1 --mem 256) ;;
         domu-2g)   cmd=(tests/linux/domu.py --hv "$hv" --vcpus 2 --mem 2048) ;;
+        domu-shell-pvh-[0-9]) cmd=(tests/linux/domu_shell.py --pvh --vcpus "${s#domu-shell-pvh-}") ;;
+        domu-shell-[0-9]) cmd=(tests/linux/domu_shell.py --vcpus "${s#domu-shell-}") ;;
+        domu-pvh-[0-9]-reboot) cmd=(tests/linux/domu.py --hv "$hv" --pvh --vcpus "${s:9:1}" --end reboot) ;;
+        domu-pvh-[0-9]) cmd=(tests/linux/domu.py --hv "$hv" --pvh --vcpus "${s#domu-pvh-}") ;;
         domu-[0-9]-reboot) cmd=(tests/linux/domu.py --hv "$hv" --vcpus "${s:5:1}" --end reboot) ;;
         domu-[0-9]) cmd=(tests/linux/domu.py --hv "$hv" --vcpus "${s#domu-}") ;;
         domu-pair|domu-crash|dom0-domu) cmd=(tests/linux/multi.py "$s") ;;

@@ -1,0 +1,106 @@
+/* VMX guest entry and the VM-exit stub.
+ *
+ * int vmx_enter(struct cpu_regs *regs, int launched)
+ *   Loads the guest's general registers from regs (struct cpu_regs order,
+ *   include/keel/traps.h) and runs VMLAUNCH (launched == 0) or VMRESUME.
+ *   When the guest exits, the CPU continues at vmx_exit_stub (VMCS host
+ *   RIP) with the stack pointer this function wrote into VMCS host RSP; the
+ *   stub stores the guest's registers into regs and returns 0 from here.
+ *   If the instruction itself fails, returns 1 (VMfailInvalid: no current
+ *   VMCS) or 2 (VMfailValid: the VM-instruction error field says why).
+ * RIP, RSP and RFLAGS of the guest live in the VMCS; the caller moves them.
+ * Called with interrupts off: an interrupt between here and the exit stub
+ * would run on a stack whose RSP the VMCS must still match. */
+#include <keel/memlayout.h>
+
+#define VMCS_HOST_RSP   0x6c14
+
+#define R15 0
+#define R14 8
+#define R13 16
+#define R12 24
+#define R11 32
+#define R10 40
+#define R9  48
+#define R8  56
+#define RBP 64
+#define RDI 72
+#define RSI 80
+#define RDX 88
+#define RCX 96
+#define RBX 104
+#define RAX 112
+
+    .section .text, "ax"
+    .code64
+
+    .globl vmx_enter
+vmx_enter:
+    pushq   %rbp
+    pushq   %rbx
+    pushq   %r12
+    pushq   %r13
+    pushq   %r14
+    pushq   %r15
+    pushq   %rdi                        /* regs: found at (%rsp) on exit */
+    movl    $VMCS_HOST_RSP, %eax
+    vmwrite %rsp, %rax
+    jbe     .Lfail                      /* CF or ZF: the VMCS is not usable */
+    testl   %esi, %esi                  /* flags survive the movs below */
+    movq    RAX(%rdi), %rax
+    movq    RBX(%rdi), %rbx
+    movq    RCX(%rdi), %rcx
+    movq    RDX(%rdi), %rdx
+    movq    RSI(%rdi), %rsi
+    movq    RBP(%rdi), %rbp
+    movq    R8(%rdi), %r8
+    movq    R9(%rdi), %r9
+    movq    R10(%rdi), %r10
+    movq    R11(%rdi), %r11
+    movq    R12(%rdi), %r12
+    movq    R13(%rdi), %r13
+    movq    R14(%rdi), %r14
+    movq    R15(%rdi), %r15
+    movq    RDI(%rdi), %rdi
+    jnz     .Lresume
+    vmlaunch
+    jmp     .Lfail
+.Lresume:
+    vmresume
+.Lfail:
+    movl    $2, %eax                    /* movs keep the flags */
+    jz      1f                          /* ZF: VMfailValid */
+    movl    $1, %eax                    /* CF: VMfailInvalid */
+1:  popq    %rdi
+    jmp     .Lreturn
+
+    .globl vmx_exit_stub
+vmx_exit_stub:
+    pushq   %rdi                        /* the guest's */
+    movq    8(%rsp), %rdi               /* regs */
+    movq    %rax, RAX(%rdi)
+    movq    %rbx, RBX(%rdi)
+    movq    %rcx, RCX(%rdi)
+    movq    %rdx, RDX(%rdi)
+    movq    %rsi, RSI(%rdi)
+    movq    %rbp, RBP(%rdi)
+    movq    %r8, R8(%rdi)
+    movq    %r9, R9(%rdi)
+    movq    %r10, R10(%rdi)
+    movq    %r11, R11(%rdi)
+    movq    %r12, R12(%rdi)
+    movq    %r13, R13(%rdi)
+    movq    %r14, R14(%rdi)
+    movq    %r15, R15(%rdi)
+    popq    %rax
+    movq    %rax, RDI(%rdi)
+    popq    %rdi
+    xorl    %eax, %eax
+.Lreturn:
+    popq    %r15
+    popq    %r14
+    popq    %r13
+    popq    %r12
+    popq    %rbx
+    popq    %rbp
+    ret

@@ -1,0 +1,241 @@
+/* The PVH test-kernel library: what a PVH test kernel
+ * (tests/guests/pvh/t_NAME.c) uses. The kernel is entered through the
+ * PHYS32_ENTRY note (lib/head.S) and runs in ring 0, identity-mapped (VA =
+ * GPA, first 4 GiB). When test_main runs the library has: an IDT (vectors
+ * 0-31 print a verdict on an unexpected fault, the event vector), found the
+ * Xen CPUID leaves and the hypercall instruction (VMMCALL on AMD/Hygon,
+ * VMCALL otherwise), mapped shared_info and registered the callback vector
+ * (interrupts stay off until a test enables them). Verdict line as the PV
+ * kernels:  keel-test: <name>: PASS | FAIL <reason>. */
+#ifndef PVH_H
+#define PVH_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <public/xen.h>
+#include <public/sched.h>
+#include <public/version.h>
+#include <public/vcpu.h>
+#include <public/memory.h>
+#include <public/event_channel.h>
+#include <public/io_console.h>
+#include "hvm_abi.h"
+
+#define GUEST_TEST(name) const char guest_test_name[] = name
+extern const char guest_test_name[];
+void test_main(void);
+
+#define ENOENT  2
+#define EFAULT  14
+#define EINVAL  22
+#define ENOSYS  38
+
+/* ---- start of day ---- */
+struct pvh_entry_state {            /* layout fixed by head.S */
+    uint32_t ebx, cr0, cr4, eflags;
+    uint16_t cs, ss;
+    uint8_t _pad[4];
+};
+extern struct pvh_entry_state pvh_entry32;
+extern const struct hvm_start_info *pvh_start_info;
+extern char _image_start[], _image_end[];
+extern uint64_t pvh_pml4[512], pvh_pdpt[512], pvh_pd[4 * 512];
+const char *pvh_cmdline(void);          /* "" when there is none */
+/* Value of "key=" in the command line, or NULL. */
+const char *cmdline_option(const char *key);
+
+/* ---- CPU ---- */
+struct cpuid { uint32_t a, b, c, d; };
+static inline struct cpuid cpuid(uint32_t leaf, uint32_t sub)
+{
+    struct cpuid r;
+    __asm__ __volatile__("cpuid" : "=a"(r.a), "=b"(r.b), "=c"(r.c), "=d"(r.d)
+                         : "a"(leaf), "c"(sub));
+    return r;
+}
+static inline uint64_t rdtsc(void)
+{
+    uint32_t lo, hi;
+    __asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+static inline void wrmsr(uint32_t msr, uint64_t v)
+{ __asm__ __volatile__("wrmsr" :: "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory"); }
+static inline uint64_t rdmsr(uint32_t msr)
+{
+    uint32_t lo, hi;
+    __asm__ __volatile__("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+    return ((uint64_t)hi << 32) | lo;
+}
+static inline void outb(uint16_t port, uint8_t v) { __asm__ __volatile__("outb %0, %1" :: "a"(v), "Nd"(port)); }
+static inline uint8_t inb(uint16_t port) { uint8_t v; __asm__ __volatile__("inb %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+static inline void irq_enable(void) { __asm__ __volatile__("sti" ::: "memory"); }
+static inline void irq_disable(void) { __asm__ __volatile__("cli" ::: "memory"); }
+static inline void cpu_relax(void) { __asm__ __volatile__("pause" ::: "memory"); }
+static inline void invlpg(const void *va) { __asm__ __volatile__("invlpg (%0)" :: "r"(va) : "memory"); }
+static inline uint64_t read_cr3(void) { uint64_t v; __asm__ __volatile__("mov %%cr3, %0" : "=r"(v)); return v; }
+
+/* ---- hypervisor ---- */
+extern uint32_t xen_cpuid_base;         /* 0x40000000 (+0x100 n) */
+extern bool cpu_is_amd;                 /* VMMCALL rather than VMCALL */
+bool on_keel(void);                     /* XENVER_extraversion says Keel */
+
+/* How hypercalls are made: inline VMCALL/VMMCALL (by vendor) or through the
+ * hypercall page Xen wrote on the MSR of CPUID base+2 (hypercall_page_init). */
+enum hcall_path { HCALL_INLINE, HCALL_VMCALL, HCALL_VMMCALL, HCALL_PAGE };
+extern enum hcall_path hcall_path;
+extern char hypercall_page[4096];
+/* Writes the hypercall page through the MSR (page 0); returns the MSR. */
+uint32_t hypercall_page_init(void);
+long hypercall5(unsigned nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5);
+long hypercall5_via(enum hcall_path path, unsigned nr, uint64_t a1, uint64_t a2,
+                    uint64_t a3, uint64_t a4, uint64_t a5);
+#define HC(nr, a1, a2, a3, a4, a5) \
+    hypercall5(nr, (uint64_t)(a1), (uint64_t)(a2), (uint64_t)(a3), (uint64_t)(a4), (uint64_t)(a5))
+
+static inline long HYPERVISOR_xen_version(int cmd, void *arg)
+{ return HC(__HYPERVISOR_xen_version, cmd, arg, 0, 0, 0); }
+static inline long HYPERVISOR_console_io(int cmd, unsigned count, const void *buf)
+{ return HC(__HYPERVISOR_console_io, cmd, count, buf, 0, 0); }
+static inline long HYPERVISOR_sched_op(int cmd, void *arg)
+{ return HC(__HYPERVISOR_sched_op, cmd, arg, 0, 0, 0); }
+static inline long HYPERVISOR_memory_op(unsigned cmd, void *arg)
+{ return HC(__HYPERVISOR_memory_op, cmd, arg, 0, 0, 0); }
+static inline long HYPERVISOR_hvm_op(unsigned cmd, void *arg)
+{ return HC(__HYPERVISOR_hvm_op, cmd, arg, 0, 0, 0); }
+static inline long HYPERVISOR_vcpu_op(int cmd, unsigned vcpu, void *arg)
+{ return HC(__HYPERVISOR_vcpu_op, cmd, vcpu, arg, 0, 0); }
+static inline long HYPERVISOR_event_channel_op(int cmd, void *arg)
+{ return HC(__HYPERVISOR_event_channel_op, cmd, arg, 0, 0, 0); }
+static inline long HYPERVISOR_set_timer_op(uint64_t deadline_ns)
+{ return HC(__HYPERVISOR_set_timer_op, deadline_ns, 0, 0, 0, 0); }
+long hvm_param_set(uint32_t index, uint64_t value);
+long hvm_param_get(uint32_t index, uint64_t *value);
+
+/* ---- shared_info and events ---- */
+extern struct shared_info *shared_info;     /* mapped by the library */
+#define PVH_EVENT_VECTOR 0xf3               /* the callback vector */
+extern volatile unsigned events_seen;       /* callback vector entries */
+/* Defined true by a test: the library does not set HVM_PARAM_CALLBACK_IRQ. */
+extern bool pvh_no_callback_irq;
+/* The per-vCPU upcall vector (HVMOP_set_evtchn_upcall_vector, Xen 4.17
+ * public/hvm/hvm_op.h), delivered through the local APIC. */
+#define PVH_APIC_EVENT_VECTOR 0xf4
+extern volatile unsigned apic_events_seen;
+extern bool apic_event_eoi;                 /* handler writes EOI (default) */
+#define LAPIC_BASE  0xfee00000UL
+#define LAPIC_ID    0x20
+#define LAPIC_VER   0x30
+#define LAPIC_TPR   0x80
+#define LAPIC_EOI   0xb0
+#define LAPIC_SVR   0xf0
+#define LAPIC_ISR   0x100
+static inline uint32_t lapic_read(unsigned reg) { return *(volatile uint32_t *)(LAPIC_BASE + reg); }
+static inline void lapic_write(unsigned reg, uint32_t v) { *(volatile uint32_t *)(LAPIC_BASE + reg) = v; }
+/* Pending ports the callback found (and cleared), a bit per port < 256. */
+extern volatile uint64_t events_ports[4];
+uint64_t pvclock_of(unsigned vcpu);         /* system time, ns */
+static inline uint64_t pvclock_ns(void) { return pvclock_of(0); }
+
+/* ---- console ---- */
+int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void console_write(const char *s, size_t len);
+/* Before the hypercall instruction is known: port 0xe9 (Xen's HVM debug
+ * port, hvm.c hvm_print_line). */
+void e9_write(const char *s);
+
+/* ---- verdict ---- */
+void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define check(cond, ...) do { if (!(cond)) fail(__VA_ARGS__); } while (0)
+#define check_eq(what, got, want) do {                                      \
+        long long _g = (long long)(got), _w = (long long)(want);            \
+        if (_g != _w) fail("%s: got %lld (%#llx), want %lld (%#llx)",       \
+                           what, _g, _g, _w, _w);                           \
+    } while (0)
+unsigned failures(void);
+__attribute__((noreturn)) void guest_finish(void);
+__attribute__((noreturn, format(printf, 1, 2))) void guest_abort(const char *fmt, ...);
+__attribute__((noreturn)) void guest_poweroff(void);
+
+/* ---- traps ---- */
+struct trap_regs {                  /* layout fixed by lib/traps.S */
+    uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+    uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+    uint64_t vector, error_code;
+    uint64_t rip, cs, rflags, rsp, ss;
+};
+struct trap_record {
+    unsigned count;
+    uint64_t vector, error_code, rip, cr2;
+};
+extern volatile struct trap_record last_trap;
+/* Set before a deliberate fault: the handler records it and resumes there
+ * (then clears it); a fault with 0 here ends the test with FAIL. */
+extern volatile uint64_t trap_resume_rip;
+/* Runs `insn` (asm text, inputs after it; R11 is scratch, so an insn may
+ * not write registers it does not declare) expecting a fault: returns the
+ * vector, or -1 if it completed. */
+#define PROBE(insn, ...) ({                                                 \
+        unsigned _before = last_trap.count;                                 \
+        __asm__ __volatile__("leaq 1f(%%rip), %%r11\n\t"                    \
+                             "movq %%r11, trap_resume_rip(%%rip)\n\t"       \
+                             insn "\n1:\n\t"                                \
+                             "movq $0, trap_resume_rip(%%rip)"              \
+                             :: __VA_ARGS__ : "r11", "memory");             \
+        last_trap.count != _before ? (long)last_trap.vector : -1L; })
+void idt_load(void);                /* this CPU (APs too) */
+/* rdmsr/wrmsr that may fault: the vector (13 = #GP) or -1 if it completed. */
+static inline long rdmsr_probe(uint32_t msr, uint64_t *val)
+{
+    uint32_t lo = 0, hi = 0;
+    unsigned before = last_trap.count;
+    __asm__ __volatile__("leaq 1f(%%rip), %%rax\n\tmovq %%rax, trap_resume_rip(%%rip)\n\t"
+                         "movl %[m], %%ecx\n\trdmsr\n\tmovl %%eax, %[lo]\n\tmovl %%edx, %[hi]\n"
+                         "1:\n\tmovq $0, trap_resume_rip(%%rip)"
+                         : [lo] "+m"(lo), [hi] "+m"(hi) : [m] "r"(msr) : "rax", "rcx", "rdx", "memory");
+    *val = ((uint64_t)hi << 32) | lo;
+    return last_trap.count != before ? (long)last_trap.vector : -1;
+}
+static inline long wrmsr_probe(uint32_t msr, uint64_t val)
+{
+    return PROBE("wrmsr", "c"(msr), "a"((uint32_t)val), "d"((uint32_t)(val >> 32)));
+}
+
+/* ---- page tables (identity map, 2 MiB pages) ---- */
+#define PTE_P   (1UL << 0)
+#define PTE_RW  (1UL << 1)
+#define PTE_PS  (1UL << 7)
+/* Maps 2 MiB at GPA gpa (aligned down) into a window at PVH_WINDOW_VA and
+ * returns the VA of gpa there; flags are extra PTE bits. */
+#define PVH_WINDOW_VA 0x8000000000UL        /* PML4 slot 1 */
+void *map_window(uint64_t gpa, uint64_t extra_flags);
+extern uint64_t pvh_window_pdpt[512], pvh_window_pd[512];
+
+/* ---- vCPUs ---- */
+/* Initialises vCPU id (64-bit mode, our page tables) to run fn(id) on
+ * stack_top, then brings it up; returns the first failing vcpu_op's rc. */
+long start_ap(unsigned id, void (*fn)(unsigned), void *stack_top);
+uint64_t this_vcpu_id(void);
+
+/* ---- user mode (lib/user.c) ---- */
+/* Runs fn in ring 3 (interrupts off, the identity map) on a stack of its
+ * own; fn must end with USER_RETURN, never return. Faults in ring 3 go
+ * through trap_dispatch as in ring 0 (PROBE works there). */
+#define USER_RETURN_VECTOR 0x80
+#define USER_RETURN() __asm__ __volatile__("int $0x80" ::: "memory")
+void run_user(void (*fn)(void));
+
+/* ---- string ---- */
+void *memset(void *d, int c, size_t n);
+void *memcpy(void *d, const void *s, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
+char *strstr(const char *h, const char *n);
+
+#endif

@@ -1,0 +1,2 @@
+UNIT_TESTS += guest_walk
+guest_walk_SRCS := mm/guest_walk.c

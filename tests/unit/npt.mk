@@ -1,0 +1,2 @@
+UNIT_TESTS += npt
+npt_SRCS := mm/npt.c
