@@ -203,14 +203,14 @@ if [ -n "$BOCHS" ]; then
             echo "NOT RUN ${a%%@*} (bochs $BOCHS): a crash test runs as a domU pair, under QEMU only (tests/boot/bochs.sh pvh-npf covers the VMX side)"
             continue
         fi
-        # Known, kept visible: Bochs 2.7 does not exit on an external
-        # interrupt while a VMX guest runs with RFLAGS.IF=0 (the SDM says
-        # external-interrupt exiting ignores IF); this kernel's vCPU 1 spins
-        # with IF=0, so the other CPU's synchronous flush never gets its IPI
-        # taken and waits for ever (with `sti` in the reader it passes).
-        # A VMX preemption-timer backstop would contain it (issue 6, open).
+        # Known, kept visible: on Bochs 2.7's VMX, while this kernel's vCPU 1
+        # spins with RFLAGS.IF=0, the other CPU's synchronous flush never
+        # gets its IPI taken there and waits for ever (with `sti` in the
+        # reader it passes; the SDM says external-interrupt exiting ignores
+        # the guest's IF). A VMX-preemption-timer backstop did not help, so
+        # the exact cause is still open (issue 6).
         if [ "${BOCHS#corei7}" != "$BOCHS" ] && [ "${a%%@*}" = pvh_balloon_smp ]; then
-            echo "NOT RUN pvh_balloon_smp (bochs $BOCHS): Bochs takes no interrupt exit from a VMX guest spinning with IF=0 (issue 6, open)"
+            echo "NOT RUN pvh_balloon_smp (bochs $BOCHS): hangs while vCPU 1 spins with IF=0 on the VMX backend (issue 6, open)"
             continue
         fi
         run_bochs "$a"
