@@ -155,6 +155,13 @@ void vcpu_timers_stop(struct vcpu *v)
     timer_stop(&v->periodic_timer);
 }
 
+void vcpu_switch_in_time(struct vcpu *v)
+{
+    pv_time_update(v);
+    vcpu_timers_follow(v);
+    vcpu_periodic_switch_in(v);
+}
+
 /* At switch-in (interrupts off): v's timers and its poll timeout move to
  * this CPU if the scheduler moved v here. */
 void vcpu_timers_follow(struct vcpu *v)

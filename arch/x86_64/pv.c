@@ -170,9 +170,7 @@ void pv_switch_to(struct vcpu *next, struct cpu_regs *regs)
     pv_load_segments(next, regs);       /* needs its GDT and LDT */
     fpu_restore(next);
     load_debug_regs(next);
-    pv_time_update(next);               /* as Xen: fresh time info on each switch-in */
-    vcpu_timers_follow(next);
-    vcpu_periodic_switch_in(next);
+    vcpu_switch_in_time(next);
 }
 
 /* The running vCPU leaves this CPU (preempted or stopped). */

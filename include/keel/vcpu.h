@@ -93,6 +93,9 @@ void sched_latency_report(const struct domain *d);
 void vcpu_timers_init(struct vcpu *v);
 /* At switch-in: v's timers move to this CPU if v moved here. */
 void vcpu_timers_follow(struct vcpu *v);
+/* The time side of every switch-in, PV or PVH (interrupts off): fresh
+ * time info (as Xen), timers moved here, the periodic tick resumed. */
+void vcpu_switch_in_time(struct vcpu *v);
 /* The periodic timer ticks only while its vCPU runs (as Xen's): these mark
  * a vCPU's switch-in and switch-out on its CPU (interrupts off). */
 void vcpu_periodic_switch_in(struct vcpu *v);

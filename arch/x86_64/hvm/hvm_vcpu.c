@@ -87,9 +87,7 @@ void hvm_switch_to(struct vcpu *next, struct cpu_regs *regs)
     hvm_vendor->vcpu_load(next);
     load_dr0_3(next);
     fpu_restore(next);
-    pv_time_update(next);
-    vcpu_timers_follow(next);           /* its timers move with it, as a PV vCPU's */
-    vcpu_periodic_switch_in(next);
+    vcpu_switch_in_time(next);
 }
 
 void hvm_switch_from(struct vcpu *prev, const struct cpu_regs *regs)
