@@ -343,9 +343,9 @@ static void start(struct domain *d)
             vcpu_start(d->vcpu[i]);
 }
 
-static void build_module(const struct boot_info *bi, unsigned m, const char *name, bool priv,
-                         uint64_t mem, unsigned vcpus, int initrd_module, unsigned first_cpu,
-                         const struct sched_spec *sched, bool pvh)
+static struct domain *build_module(const struct boot_info *bi, unsigned m, const char *name,
+                                   bool priv, uint64_t mem, unsigned vcpus, int initrd_module,
+                                   unsigned first_cpu, const struct sched_spec *sched, bool pvh)
 {
     const struct boot_module *mod = &bi->mod[m];
     struct pv_build_req r = {
@@ -360,11 +360,11 @@ static void build_module(const struct boot_info *bi, unsigned m, const char *nam
     struct domain *d;
     if (pvh ? pvh_build_domain(&r, &d) : pv_build_domain(&r, &d)) {
         log_err("boot: module %u ('%s') not started\n", m, name);
-        return;
+        return NULL;
     }
     d->on_destroy = priv ? dom0_ended : domu_ended;
     apply_sched(d, sched);
-    start(d);
+    return d;
 }
 
 void boot_domains(const struct boot_info *bi)
@@ -387,10 +387,19 @@ void boot_domains(const struct boot_info *bi)
     free_before_domains = mm_free_frames();
     sched_boot_report();
     unsigned dom0_vcpus = opt_dom0_vcpus ? opt_dom0_vcpus : MIN(nr_cpus_online, (unsigned)MAX_VCPUS_PER_DOMAIN);
-    build_module(bi, 0, "dom0", true, opt_dom0_mem, dom0_vcpus, initrd, 0, &opt_dom0_sched,
-                 opt_dom0_pvh);
+    /* Every domain is built before any starts: a dom0 that ended while a
+     * domU was still being built (seconds for a compressed kernel in
+     * Bochs) would find no other domain to wait for and end the machine. */
+    struct domain *built[1 + MAX_DOMUS];
+    unsigned n = 0;
+    built[n++] = build_module(bi, 0, "dom0", true, opt_dom0_mem, dom0_vcpus, initrd, 0,
+                              &opt_dom0_sched, opt_dom0_pvh);
     for (unsigned i = 0; i < nr_domus; i++)
         if (domus[i].module)
-            build_module(bi, domus[i].module, domus[i].name, false, domus[i].mem,
-                         domus[i].vcpus, domus[i].initrd, 1 + i, &domus[i].sched, domus[i].pvh);
+            built[n++] = build_module(bi, domus[i].module, domus[i].name, false, domus[i].mem,
+                                      domus[i].vcpus, domus[i].initrd, 1 + i, &domus[i].sched,
+                                      domus[i].pvh);
+    for (unsigned i = 0; i < n; i++)
+        if (built[i])
+            start(built[i]);
 }

@@ -56,6 +56,7 @@ struct vmx_vcpu {
      * vcpu_load to vcpu_put, Keel's own are put back then. */
     uint64_t guest_msrs[VMX_NR_SYSCALL_MSRS], host_msrs[VMX_NR_SYSCALL_MSRS];
     uint32_t proc_ctls;                 /* primary processor-based controls */
+    uint32_t preempt_ticks;             /* VMX-preemption timer per entry (0: not used) */
     uint32_t pending_event;             /* VM-entry interruption info to inject (0: none) */
     uint32_t pending_error;
     uint32_t pending_insn_len;          /* software interrupts / exceptions */

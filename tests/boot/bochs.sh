@@ -11,7 +11,8 @@
 #   pvh-domu-1cpu  an LDT-using PV dom0 and the smoke kernel as a PVH domU,
 #                  on one CPU
 #   pvh-bench      the smoke kernel's bench mode (instructions per exit)
-#   linux-pvh      Debian's cloud kernel as a PVH domU to its /init
+#   linux-pvh, linux-pvh-2  Debian's cloud kernel as a PVH domU (1 and 2
+#                  vCPUs) to its /init, its checks, poweroff, memory back
 # Prints one PASS/FAIL line per case and "bochs: N passed, M failed".
 #
 # Bochs' exit status says nothing (it is 1 for a clean shutdown as well as a
@@ -98,7 +99,7 @@ case_bochs_selftest() {
     expect_line "apic: x2APIC mode, timer in TSC-deadline mode"
     expect_cpus "$BXCOUNT"
     expect_timers "$BXCOUNT"
-    expect_line "hvm: VMX (EPT, VPID, unrestricted guest)"
+    expect_line "hvm: VMX (EPT, VPID, unrestricted guest, preemption timer)"
     # The VMX backend's own guest (arch/x86_64/vmx/selftest_vmx.c).
     expect_line "selftest: vmx: exits CPUID, I/O, VMCALL, EPT violation in order"
     expect_line "selftest: vmx: guest read GPA 0x40000000 outside its memory"
@@ -148,7 +149,7 @@ bochs_pvh_iso() {
         { fail "tools/mkiso.sh failed"; return 1; }
     bochs_run
     [ "$CASE_STATUS" = 124 ] && fail "timed out after ${BOCHS_TIMEOUT} s"
-    expect_line "hvm: VMX (EPT, VPID, unrestricted guest)"
+    expect_line "hvm: VMX (EPT, VPID, unrestricted guest, preemption timer)"
     expect_line "($d) pvh_smoke: in long mode through the PVH entry, start_info magic ok"
 }
 
@@ -193,12 +194,13 @@ case_bochs_pvh_domu_1cpu() {
     expect_line "keel: powering off"
 }
 
-# Debian's cloud kernel as a PVH domU (256 MiB) beside a PV dom0 test kernel:
-# it boots to its initramfs's /init, which runs tests/boot/bochs-linux-pvh.sh.
-# Linux has no PVH poweroff path on Keel yet, so Bochs is stopped at the
-# script's last line. Needs tools/fetch-kernels.sh (make unit runs it).
+# Debian's cloud kernel as a PVH domU (256 MiB, VCPUS vCPUs on as many Bochs
+# CPUs) beside a PV dom0 test kernel: it boots to its initramfs's /init,
+# which runs tests/boot/bochs-linux-pvh.sh and powers the domain off; Keel
+# then destroys it and gets all its memory back. Needs
+# tools/fetch-kernels.sh (make unit runs it).
 case_bochs_linux_pvh() {
-    local kernel initrd dir="$LOG_DIR/$CASE.mod" dom0=$ROOT/build/guests/console.elf
+    local vcpus=$1 kernel initrd dir="$LOG_DIR/$CASE.mod" dom0=$ROOT/build/guests/console.elf
     need_tool bochs timeout || return
     kernel=$("$ROOT/tools/fetch-kernels.sh" 2>/dev/null | awk '$1 == "cloud" { print $3 }')
     initrd=$("$ROOT/tools/mkinitramfs.sh" cloud --autorun "$HERE/bochs-linux-pvh.sh" 2>/dev/null |
@@ -208,19 +210,21 @@ case_bochs_linux_pvh() {
     cp "$kernel" "$dir/vmlinuz console=hvc0 loglevel=4"   # the file name carries the command line
     ISO="$ROOT/build/keel-bochs-$CASE.iso"
     "$ROOT/tools/mkiso.sh" "$KEEL_ELF" "$ISO" 0 \
-        "dom0_mem=32M domu=1:linux:256M:1:initrd=2:pvh dom0_exit=wait:600" \
+        "dom0_mem=32M domu=1:linux:256M:$vcpus:initrd=2:pvh dom0_exit=wait:600" \
         "$dom0" "$dir/vmlinuz console=hvc0 loglevel=4" "$initrd" || { fail "tools/mkiso.sh failed"; return; }
-    BXMEGS=512 BXCOUNT=1 BOCHS_STOP="keel-vmx-linux: done" bochs_run
+    BXMEGS=512 BXCOUNT=$vcpus bochs_run
     [ "$CASE_STATUS" = 124 ] && fail "timed out after ${BOCHS_TIMEOUT} s"
-    expect_line "hvm: VMX (EPT, VPID, unrestricted guest)"
+    expect_line "hvm: VMX (EPT, VPID, unrestricted guest, preemption timer)"
     expect_line "build: domain 1 'linux': PVH ELF kernel"
     expect_line "(d1) keel-linux: init reached"
     expect_line "(d1) keel-vmx-linux: kernel ${kernel##*vmlinuz-}"
-    expect_line "(d1) keel-vmx-linux: nproc 1"
+    expect_line "(d1) keel-vmx-linux: nproc $vcpus"
     expect_line "(d1) keel-vmx-linux: hypervisor xen"
     expect_line "(d1) keel-vmx-linux: fork/exec ........"
     expect_line "(d1) keel-vmx-linux: done"
     log_has "crashed" && fail "a domain crashed"
+    expect_line "domain 1 ('linux'): shut down, reason 0"
+    log_text | grep -qE "mem: all domains gone, .* free as before" || fail "memory not all returned"
 }
 
 # The smoke kernel's bench mode (as tools/pvhbench.sh on QEMU): Bochs' TSC
@@ -245,7 +249,7 @@ run_case() {
 }
 
 # bochs.sh [CASE...]: every case, or only those named (selftest, guest-smp,
-# guest-fpu, pvh-smoke, pvh-npf, pvh-domu-1cpu, pvh-bench, linux-pvh).
+# guest-fpu, pvh-smoke, pvh-npf, pvh-domu-1cpu, pvh-bench, linux-pvh, linux-pvh-2).
 main() {
     local p f
     ONLY=("$@") OUT=
@@ -256,7 +260,8 @@ main() {
     run_case pvh-npf case_bochs_pvh_npf
     run_case pvh-domu-1cpu case_bochs_pvh_domu_1cpu
     run_case pvh-bench case_bochs_pvh_bench
-    run_case linux-pvh case_bochs_linux_pvh
+    run_case linux-pvh case_bochs_linux_pvh 1
+    run_case linux-pvh-2 case_bochs_linux_pvh 2
     printf '%s' "$OUT"
     p=$(grep -c '^PASS ' <<<"$OUT"); f=$(grep -c '^FAIL ' <<<"$OUT")
     echo "bochs: $p passed, $f failed"

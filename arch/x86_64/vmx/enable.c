@@ -91,8 +91,9 @@ bool vmx_probe(char *features, size_t len)
         return false;
     }
     qualified = true;
-    snprintf(features, len, "%s", vmx_vpid_usable() ? "EPT, VPID, unrestricted guest"
-                                                      : "EPT, unrestricted guest");
+    bool preempt = (vmx_caps.pin >> 32) & PIN_PREEMPTION_TIMER;
+    snprintf(features, len, "EPT, %sunrestricted guest%s", vmx_vpid_usable() ? "VPID, " : "",
+             preempt ? ", preemption timer" : "");
     return true;
 }
 

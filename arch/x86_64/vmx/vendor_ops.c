@@ -52,6 +52,9 @@ static enum hvm_exit_reason reason_of(const struct vmx_exit *e)
         return HVM_EXIT_INVALID;
     switch (e->reason) {
     case EXIT_EXTERNAL_INTR: return HVM_EXIT_INTR;
+    /* The slice ended (vmcs_setup.c): like an interrupt, the host opens
+     * its interrupt window and may reschedule. */
+    case EXIT_PREEMPTION_TIMER: return HVM_EXIT_INTR;
     case EXIT_INTR_WINDOW: return HVM_EXIT_INTR_WINDOW;
     case EXIT_CPUID: return HVM_EXIT_CPUID;
     case EXIT_HLT: return HVM_EXIT_HLT;

@@ -6,6 +6,7 @@
 #include <keel/errno.h>
 #include <keel/log.h>
 #include <keel/mm.h>
+#include <keel/timer.h>
 #include <keel/x86.h>
 #include "vmcs.h"
 #include "vmx_internal.h"
@@ -25,6 +26,24 @@
 #define ENTRY_REQUIRED  (ENTRY_LOAD_EFER)
 #define ENTRY_OPTIONAL  (ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG)
 
+/* The VMX-preemption timer bounds every stay in the guest to a slice even
+ * when no host interrupt makes it exit. Real CPUs do not need it (external
+ * interrupts exit whatever the guest's IF), but Bochs 2.7 keeps host
+ * interrupts masked while a guest it entered with RFLAGS.IF=0 never changes
+ * IF (VM entry loads RFLAGS before it marks the CPU as in the guest, so the
+ * SDM's "external-interrupt exiting ignores IF" never applies; seen in
+ * bochs/cpu/vmx.cc VMenterLoadCheckGuestState): a vCPU spinning with
+ * interrupts off would hold the CPU and every IPI to it for ever. */
+#define PREEMPT_SLICE_HZ    100         /* 10 ms */
+
+static uint32_t preempt_ticks(void)
+{
+    /* IA32_VMX_MISC bits 4:0: the timer counts once per 2^rate TSC ticks (SDM A.6). */
+    unsigned rate = vmx_caps.misc & 0x1f;
+    uint64_t ticks = (tsc_hz / PREEMPT_SLICE_HZ) >> rate;
+    return ticks > UINT32_MAX ? UINT32_MAX : ticks ? (uint32_t)ticks : 1;
+}
+
 #define PAT_DEFAULT     0x0007040600070406UL    /* the reset value (SDM 13.12.4) */
 #define DR7_DEFAULT     0x400UL
 
@@ -35,7 +54,7 @@ static int controls(struct vmx_vcpu *vv)
      * CPUID policy hides them (RDTSCP would read Keel's TSC_AUX). */
     uint32_t proc2_opt = vv->vpid ? PROC2_VPID : 0;
 
-    if (vmx_ctl_compute(vmx_caps.pin, PIN_REQUIRED, 0, &pin) ||
+    if (vmx_ctl_compute(vmx_caps.pin, PIN_REQUIRED, PIN_PREEMPTION_TIMER, &pin) ||
         vmx_ctl_compute(vmx_caps.proc, PROC_REQUIRED, PROC_TSC_OFFSET, &proc) ||
         vmx_ctl_compute(vmx_caps.proc2, PROC2_REQUIRED, proc2_opt, &proc2) ||
         vmx_ctl_compute(vmx_caps.exit, EXIT_REQUIRED, EXIT_OPTIONAL, &exit) ||
@@ -46,6 +65,11 @@ static int controls(struct vmx_vcpu *vv)
     /* Without the TRUE_ MSRs the CPU may force CR3-load/store exiting:
      * vmx_handle_cr_access then serves MOV CR3. */
     vmcs_write32(VMCS_PIN_CTLS, pin);
+    /* Without "save VMX-preemption timer value" the field keeps its value
+     * and every entry starts a full slice (SDM 26.7.4, 27.5.1). */
+    vv->preempt_ticks = (pin & PIN_PREEMPTION_TIMER) ? preempt_ticks() : 0;
+    if (vv->preempt_ticks)
+        vmcs_write32(VMCS_PREEMPTION_TIMER, vv->preempt_ticks);
     vmcs_write32(VMCS_PROC_CTLS, proc);
     vmcs_write32(VMCS_PROC_CTLS2, proc2);
     vmcs_write32(VMCS_EXIT_CTLS, exit);
