@@ -35,6 +35,7 @@ struct ring_slot {
     bool used;
     uint16_t domid;
     uint32_t port;
+    mfn_t mfn;                          /* held (domain_hold_frame) while attached */
     struct xencons_interface *ring;     /* direct map of the ring frame */
     char line[LINE_MAX];                /* output until a newline */
     unsigned len;
@@ -96,9 +97,13 @@ static void put_char(struct ring_slot *s, char c)
 
 int console_ring_attach(struct domain *d, mfn_t ring_mfn)
 {
+    if (domain_hold_frame(d, ring_mfn))
+        return -EINVAL;
     int port = evtchn_alloc_hv_port(d, EVTCHN_HV_CONSOLE);
-    if (port < 0)
+    if (port < 0) {
+        domain_release_frame(d, ring_mfn);
         return port;
+    }
     uint64_t f = lock_rings();
     struct ring_slot *s = NULL;
     for (unsigned i = 0; i < RING_SLOTS && !s; i++)
@@ -106,10 +111,11 @@ int console_ring_attach(struct domain *d, mfn_t ring_mfn)
             s = &slots[i];
     if (s)
         *s = (struct ring_slot){ .used = true, .domid = d->id, .port = (uint32_t)port,
-                                 .ring = mfn_to_virt(ring_mfn) };
+                                 .mfn = ring_mfn, .ring = mfn_to_virt(ring_mfn) };
     spin_unlock_irqrestore(&rings_lock, f);
     if (!s) {
         evtchn_close(d, (uint32_t)port);
+        domain_release_frame(d, ring_mfn);
         return -ENOSPC;
     }
     return port;
@@ -119,12 +125,16 @@ void console_ring_detach(struct domain *d)
 {
     uint64_t f = lock_rings();
     struct ring_slot *s = find(d->id);
+    mfn_t held = 0;
     if (s) {
         if (s->len || s->midline)
             flush_line(s, true);
         s->used = false;
+        held = s->mfn;
     }
     spin_unlock_irqrestore(&rings_lock, f);
+    if (held)           /* no one writes the ring now: the guest's frame again */
+        domain_release_frame(d, held);
 }
 
 /* The guest notified its console port: print what it wrote. */

@@ -134,13 +134,9 @@ static int attach_rings(struct domain *d, const struct pv_build_req *r, const st
         int rc = domain_alloc_frames(d, 0, &mfn);
         if (!rc)
             rc = hvm_p2m_set(d, l->ring_gfn + i, mfn, NPT_R | NPT_W);
-        /* Keel's reference (Keel writes the ring until the domain goes):
-         * a guest giving the frame back only unmaps it (domain_take_frame
-         * defers it), as Xen keeps a page the backend still maps. */
-        if (!rc) {
-            frame_table[mfn].count = 1;
-            h->ring_mfn[i] = mfn;
-        }
+        /* The attach holds the frame while Keel writes the ring: a guest
+         * giving it back only unmaps it (domain_take_frame defers it), as
+         * Xen keeps a page the backend still maps. */
         if (rc)
             return rc;
         int port = i == 0 ? console_ring_attach(d, mfn)

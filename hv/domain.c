@@ -205,6 +205,22 @@ int domain_take_frame(struct domain *d, mfn_t mfn, bool defer)
     return DOMAIN_TAKEN;
 }
 
+int domain_hold_frame(struct domain *d, mfn_t mfn)
+{
+    struct pv_mm_ctx *ctx = &d->mm_ctx;
+    uint64_t f = domain_lock(d);
+    int rc = pv_frame_owned(ctx, mfn) ? pv_get_type(ctx, mfn, PV_TYPE_WRITABLE) : -EINVAL;
+    domain_unlock(d, f);
+    return rc ? -EINVAL : 0;
+}
+
+void domain_release_frame(struct domain *d, mfn_t mfn)
+{
+    uint64_t f = domain_lock(d);
+    pv_put_type(&d->mm_ctx, mfn);
+    domain_unlock(d, f);
+}
+
 void domain_untake_frame(struct domain *d, mfn_t mfn)
 {
     frame_table[mfn].owner = d->id;

@@ -32,6 +32,7 @@
 struct xs_conn {
     uint16_t domid;
     uint32_t port;
+    mfn_t mfn;                          /* held (domain_hold_frame) while attached */
     struct xenstore_domain_interface *ring;
     bool broken;                        /* protocol error: ignored from now on */
     bool lost_warned;
@@ -169,13 +170,19 @@ int xenstore_attach(struct domain *d, mfn_t ring_mfn, uint64_t mem_kib, unsigned
     struct xs_conn *c = kzalloc(sizeof(*c));
     if (!c)
         return -ENOMEM;
+    if (domain_hold_frame(d, ring_mfn)) {
+        kfree(c);
+        return -EINVAL;
+    }
     int port = evtchn_alloc_hv_port(d, EVTCHN_HV_STORE);
     if (port < 0) {
+        domain_release_frame(d, ring_mfn);
         kfree(c);
         return port;
     }
     c->domid = d->id;
     c->port = (uint32_t)port;
+    c->mfn = ring_mfn;
     c->ring = mfn_to_virt(ring_mfn);
     xs_store_init(&c->store, d->id, queue_msg, c);
     /* What a toolstack writes for a new domain (libxl: name, domid,
@@ -206,6 +213,7 @@ int xenstore_attach(struct domain *d, mfn_t ring_mfn, uint64_t mem_kib, unsigned
     unlock_conns(f);
     if (!slot) {
         evtchn_close(d, (uint32_t)port);
+        domain_release_frame(d, ring_mfn);
         kfree(c);
         return -ENOSPC;
     }
@@ -219,6 +227,8 @@ void xenstore_detach(struct domain *d)
     if (slot)
         *slot = NULL;
     unlock_conns(f);
+    if (c)              /* no one writes the ring now: the guest's frame again */
+        domain_release_frame(d, c->mfn);
     kfree(c);
 }
 

@@ -135,6 +135,13 @@ enum domain_take {
  * -ENXIO: not d's; -EBUSY: a frame Keel itself maps for d (shared_info,
  * grant frames). */
 int domain_take_frame(struct domain *d, mfn_t mfn, bool defer);
+/* A frame of d that Keel itself writes for as long as it serves d (the
+ * console and store rings of boot-module domUs): a writable-type reference,
+ * as a backend's mapping holds under Xen, so the guest can neither turn it
+ * into a page table or descriptor page nor have it freed under Keel (given
+ * back, it is only deferred). -EINVAL if it is not d's or has another type. */
+int domain_hold_frame(struct domain *d, mfn_t mfn);
+void domain_release_frame(struct domain *d, mfn_t mfn);
 /* Undoes a DOMAIN_TAKEN that was not freed yet (caller holds d's lock). */
 void domain_untake_frame(struct domain *d, mfn_t mfn);
 /* Frames taken from d, n runs of 2^order from firsts[i]: flushes d's TLBs

@@ -32,8 +32,6 @@ struct hvm_domain {
     bool shared_info_mapped;
     struct e820_entry memmap[4];        /* the map start_info gives (XENMEM_memory_map too) */
     unsigned nr_memmap;
-    mfn_t ring_mfn[2];          /* domU console and xenstore rings: one reference
-                                 * of Keel's each (dropped by hvm_domain_destroy) */
 };
 
 /* Per PVH vCPU (v->hvm). */

@@ -387,6 +387,39 @@ static void other_domain(void)
     check_eq("  its own frame untouched", m2p(va_to_mfn(own_page)), va_to_pfn(own_page));
 }
 
+/* A boot-module domU's console and store rings are written by Keel for as
+ * long as the domain lives (hv/console_ring.c, hv/xenstore.c), so Keel
+ * holds each frame as a writable page, as a backend's mapping does under
+ * Xen: the guest can neither pin one as a page table nor have it freed
+ * under Keel (given back, it stays until the domain goes). Keel only: under
+ * xen-ref this kernel is dom0, which has no such rings. */
+static void rings_held(void)
+{
+    if (start_info->flags & SIF_PRIVILEGED) {
+        printk("memory_reservation: dom0 here: the ring checks run in the domU pair\n");
+        return;
+    }
+    uint64_t con = start_info->console.domU.mfn, store = start_info->store_mfn;
+    void *con_va = mfn_to_va(con), *store_va = mfn_to_va(store);
+    check(con_va && store_va, "rings outside the bootstrap region (%#lx %#lx)", con, store);
+    if (!con_va || !store_va)
+        return;
+    /* Its own mapping read-only, so only Keel's hold can refuse the pin. */
+    check_eq("console ring mapped read-only", set_page_rw(con_va, false), 0);
+    long rc = pin_table(1, con);
+    check(rc < 0, "pinned the console ring as an L1 table (%ld)", rc);
+    if (!rc)
+        unpin_table(con);
+    check_eq("console ring writable again", set_page_rw(con_va, true), 0);
+    /* Unmapped by the guest, the store ring is referenced by Keel alone. */
+    long cur0 = cur_pages();
+    check_eq("unmap the store ring", HYPERVISOR_update_va_mapping((uint64_t)store_va, 0, UVMF_INVLPG), 0);
+    list[0] = store;
+    check_eq("give back the store ring", give_back(list, 1, 0), 1);
+    check_eq("current while Keel holds the ring", cur_pages(), cur0);
+    check(m2p(store) == va_to_pfn(store_va), "m2p of the held ring %#lx", m2p(store));
+}
+
 void test_main(void)
 {
     region_pfns = va_to_pfn((void *)region_end());
@@ -402,4 +435,5 @@ void test_main(void)
     exchanges();
     beyond_max_pages();
     other_domain();
+    rings_held();
 }

@@ -64,9 +64,6 @@ void hvm_domain_destroy(struct domain *d)
     struct hvm_domain *h = d->hvm;
     if (!h)
         return;
-    for (unsigned i = 0; i < ARRAY_SIZE(h->ring_mfn); i++)
-        if (h->ring_mfn[i])
-            frame_table[h->ring_mfn[i]].count = 0;
     npt_destroy(&h->npt);
     kfree(h);
     d->hvm = NULL;
