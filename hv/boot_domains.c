@@ -51,6 +51,7 @@ struct domu_spec {
 static struct domu_spec domus[MAX_DOMUS];
 static unsigned nr_domus;
 static uint64_t opt_dom0_mem = MiB(256);
+static bool dom0_mem_given;                 /* dom0_mem= on the command line */
 static unsigned opt_dom0_vcpus;            /* 0: one per online CPU (Xen's default) */
 static struct sched_spec opt_dom0_sched;
 
@@ -153,9 +154,30 @@ static int parse_dom0_mem(const char *v)
     if (parse_size(v, &end, &m) || *end || m < MiB(4))
         return -1;
     opt_dom0_mem = m;
+    dom0_mem_given = true;
     return 0;
 }
 param_custom("dom0_mem", parse_dom0_mem);
+
+/* The default dom0 size on a machine too small for it: what is free, less
+ * what the other boot domains ask for and a reserve for Keel's own
+ * allocations (1/16 of it, at least 8 MiB), as Xen sizes a dom0 without
+ * dom0_mem from the free memory. An explicit dom0_mem is taken as given. */
+static uint64_t dom0_mem_default(uint64_t free_bytes)
+{
+    uint64_t want = opt_dom0_mem, others = 0;
+    for (unsigned i = 0; i < nr_domus; i++)
+        if (domus[i].module)
+            others += domus[i].mem;
+    uint64_t reserve = MAX(free_bytes / 16, MiB(8));
+    if (dom0_mem_given || free_bytes < others + reserve + MiB(4) ||
+        want <= free_bytes - others - reserve)
+        return want;
+    uint64_t fit = (free_bytes - others - reserve) & ~(MiB(1) - 1);
+    log_info("boot: dom0 gets %lu MiB (the default %lu MiB does not fit in %lu MiB free)\n",
+             fit >> 20, want >> 20, free_bytes >> 20);
+    return fit;
+}
 param_uint("dom0_max_vcpus", opt_dom0_vcpus, 1, MAX_VCPUS_PER_DOMAIN);
 
 /* dom0=pvh: dom0 is a PVH guest (Xen's option; for tests: Keel's PVH dom0
@@ -392,7 +414,8 @@ void boot_domains(const struct boot_info *bi)
      * Bochs) would find no other domain to wait for and end the machine. */
     struct domain *built[1 + MAX_DOMUS];
     unsigned n = 0;
-    built[n++] = build_module(bi, 0, "dom0", true, opt_dom0_mem, dom0_vcpus, initrd, 0,
+    uint64_t dom0_mem = dom0_mem_default(free_before_domains << PAGE_SHIFT);
+    built[n++] = build_module(bi, 0, "dom0", true, dom0_mem, dom0_vcpus, initrd, 0,
                               &opt_dom0_sched, opt_dom0_pvh);
     for (unsigned i = 0; i < nr_domus; i++)
         if (domus[i].module)

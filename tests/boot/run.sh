@@ -30,7 +30,7 @@ all_cases() {
             done
         done
     done
-    echo crash-pf crash-df crash-noreboot cmdline-bad modules serial-input console-input
+    echo crash-pf crash-df crash-noreboot cmdline-bad modules serial-input console-input dom0-small
     pvh_cases
 }
 
@@ -140,6 +140,19 @@ case_modules() {
     expect_regex 'boot: module 0: .*arg1 arg2' "'boot: module 0: ... arg1 arg2'"
     expect_regex 'boot: module 1: ' "'boot: module 1: ...'"
     expect_selftest
+    expect_poweroff
+}
+
+# A machine smaller than the default dom0 (256 MiB) and no dom0_mem: dom0
+# gets what is free less a reserve, says so, and runs.
+case_dom0_small() {
+    local elf=$ROOT/build/guests/console.elf
+    need_file "$KEEL_ELF" "$elf" || return
+    qemu_run "$T_DIRECT" -m 128 -smp 1 -kernel "$KEEL_ELF" -append "console=com1" -initrd "$elf"
+    expect_banner
+    expect_regex 'boot: dom0 gets [0-9]+ MiB \(the default 256 MiB does not fit in [0-9]+ MiB free\)' \
+        "'boot: dom0 gets N MiB (...)'"
+    expect_line "(d0) keel-test: console: PASS"
     expect_poweroff
 }
 
@@ -306,6 +319,7 @@ run_case() {
         modules)      case_modules ;;
         serial-input) case_serial_input ;;
         console-input) case_console_input ;;
+        dom0-small)   case_dom0_small ;;
         pvh-*)        run_pvh_case "$1" ;;
         *)            fail "no such case" ;;
     esac

@@ -13,7 +13,8 @@
 # failed". Serial logs: build/guests/pvh/logs/NAME.keel.log.
 # -b runs each named kernel as dom0 in Bochs instead (a GRUB ISO, as
 # tests/boot/bochs.sh): CPU model corei7_skylake_x (VMX + EPT) unless
-# another is given (ryzen: a second SVM with NRIPS); no pairs there. On
+# another is given (ryzen: a second SVM with NRIPS); a crash test runs
+# as a PVH domU beside the PV console kernel; no pairs.list there. On
 # ryzen pvh_balloon_smp and pvh_cli_spin fail: Bochs 2.7 keeps host
 # interrupts masked in an SVM guest entered with IF=0 (VMRUN loads RFLAGS
 # before it marks the CPU as in the guest) and AMD has no preemption timer
@@ -65,32 +66,22 @@ boot() {    # LOG KEEL-OPTIONS QEMU-OPTIONS SMP INITRDS
         -append "console=com1 $2" -initrd "$5" </dev/null >/dev/null 2>&1
 }
 
-# One PVH kernel as dom0 in Bochs (settings as tests/boot/bochs.sh: headless
-# rfb, deterministic clock, 20 M instructions per emulated second). Bochs'
-# exit status means nothing: the serial log decides; Bochs is stopped once
-# Keel powers off or dies.
-run_bochs() {
-    local arg=$1 name=${1%%@*} args="" why=""
-    case $arg in *@*) args=" ${arg#*@}"; args=${args//+/ };; esac
-    run_shape "$name"
-    [ -n "$args" ] || { [ -n "$sargs" ] && args=" $sargs"; }
-    local base=build/guests/pvh/logs/${arg//[@+=]/_}.bochs-$BOCHS
-    local log=$base.log iso=$base.iso rc=$base.rc elf=build/guests/pvh/$name.elf
-    [ -f "$elf" ] || { echo "FAIL $name (bochs $BOCHS): not built"; fail=$((fail + 1)); return; }
-    local mod=$elf
-    if [ -n "$args" ]; then
-        # mkiso.sh gives a module its file name as command line, and Keel
-        # takes the first word as the module's name: a copy named
-        # "NAME ARGS" carries the arguments.
-        mkdir -p "$base.mod"; mod="$base.mod/$name$args"; cp "$elf" "$mod"
-    fi
-    tools/mkiso.sh build/keel.elf "$iso" 0 "dom0=pvh dom0_max_vcpus=$vcpus dom0_mem=64M" "$mod" >/dev/null 2>&1 ||
-        { echo "FAIL $name (bochs $BOCHS): tools/mkiso.sh failed"; fail=$((fail + 1)); return; }
+# Boots Keel in Bochs from a GRUB ISO (settings as tests/boot/bochs.sh:
+# headless rfb, deterministic clock, 20 M instructions per emulated second)
+# with KEEL-OPTIONS and the MODULES (files, each file name is its command
+# line: mkiso.sh gives a module its file name, and Keel takes the first word
+# as the module's name). Bochs' exit status means nothing: the serial log
+# (BASE.log) decides; Bochs is stopped once Keel powers off or dies.
+#   bochs_boot BASE SMP KEEL-OPTIONS MODULE...
+bochs_boot() {
+    local base=$1 cpus=$2 opts=$3; shift 3
+    local log=$base.log iso=$base.iso rc=$base.rc
+    tools/mkiso.sh build/keel.elf "$iso" 0 "$opts" "$@" >/dev/null 2>&1 || return 1
     cat > "$base.bochsrc" <<EOB
 megs: 256
 romimage: file=/usr/share/bochs/BIOS-bochs-latest, options=fastboot
 vgaromimage: file=/usr/share/vgabios/vgabios.bin
-cpu: model=$BOCHS, count=$smp, ips=20000000, reset_on_triple_fault=0
+cpu: model=$BOCHS, count=$cpus, ips=20000000, reset_on_triple_fault=0
 ata0-master: type=cdrom, path=$iso, status=inserted
 boot: cdrom
 display_library: rfb, options="timeout=0"
@@ -116,12 +107,48 @@ EOB
     done
     kill -0 "$pid" 2>/dev/null && kill "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
-    local verdicts n
-    verdicts=$(grep -a -o "keel-test: $name: .*" "$log" 2>/dev/null | tr -d '\r')
-    n=$(printf '%s' "$verdicts" | grep -c . || true)
-    if [ "$n" -ne 1 ]; then why="$n verdict lines"
-    elif [ "$verdicts" != "keel-test: $name: PASS" ]; then why=${verdicts#keel-test: "$name": FAIL }
-    elif ! grep -aq "mem: all domains gone, .* free as before" "$log"; then why="its memory did not all come back"
+    return 0
+}
+
+# A copy of ELF named "NAME ARGS" in DIR (the module's command line), or
+# ELF itself without arguments.
+bochs_module() {    # DIR NAME ARGS ELF
+    [ -n "$3" ] || { echo "$4"; return; }
+    mkdir -p "$1"; cp "$4" "$1/$2$3"; echo "$1/$2$3"
+}
+
+# One PVH kernel in Bochs: as dom0, or, for a crash test, as a PVH domU
+# beside the PV console kernel as dom0 (the domU must be crashed with a
+# reason, dom0 pass, all memory come back).
+run_bochs() {
+    local arg=$1 name=${1%%@*} args="" why=""
+    case $arg in *@*) args=" ${arg#*@}"; args=${args//+/ };; esac
+    run_shape "$name"
+    [ -n "$args" ] || { [ -n "$sargs" ] && args=" $sargs"; }
+    local base=build/guests/pvh/logs/${arg//[@+=]/_}.bochs-$BOCHS
+    local log=$base.log elf=build/guests/pvh/$name.elf dom0=build/guests/console.elf
+    [ -f "$elf" ] || { echo "FAIL $name (bochs $BOCHS): not built"; fail=$((fail + 1)); return; }
+    local mod
+    mod=$(bochs_module "$base.mod" "$name" "$args" "$elf")
+    if [ "$expect" = crash ]; then
+        [ -f "$dom0" ] || { echo "FAIL $name (bochs $BOCHS): $dom0 not built"; fail=$((fail + 1)); return; }
+        bochs_boot "$base" "$smp" "dom0_mem=32M dom0_exit=wait domu=1:$name:32M:$vcpus:pvh" "$dom0" "$mod" ||
+            { echo "FAIL $name (bochs $BOCHS): tools/mkiso.sh failed"; fail=$((fail + 1)); return; }
+        grep -aq "(d0) keel-test: console: PASS" "$log" || why="$why; dom0 (console) did not pass"
+        grep -aq "domain 1 ('$name'): crashed: " "$log" || why="$why; the domU was not crashed"
+        grep -aq "keel-test: $name:" "$log" && why="$why; the domU printed a verdict"
+        grep -aq "mem: all domains gone, .* free as before" "$log" || why="$why; memory not all returned"
+        why=${why#; }
+    else
+        bochs_boot "$base" "$smp" "dom0=pvh dom0_max_vcpus=$vcpus dom0_mem=64M" "$mod" ||
+            { echo "FAIL $name (bochs $BOCHS): tools/mkiso.sh failed"; fail=$((fail + 1)); return; }
+        local verdicts n
+        verdicts=$(grep -a -o "keel-test: $name: .*" "$log" 2>/dev/null | tr -d '\r')
+        n=$(printf '%s' "$verdicts" | grep -c . || true)
+        if [ "$n" -ne 1 ]; then why="$n verdict lines"
+        elif [ "$verdicts" != "keel-test: $name: PASS" ]; then why=${verdicts#keel-test: "$name": FAIL }
+        elif ! grep -aq "mem: all domains gone, .* free as before" "$log"; then why="its memory did not all come back"
+        fi
     fi
     if [ -z "$why" ]; then echo "PASS $arg (bochs $BOCHS)"; pass=$((pass + 1))
     else echo "FAIL $arg (bochs $BOCHS): $why (log: $log)"; fail=$((fail + 1)); fi
@@ -202,11 +229,6 @@ pass=0 fail=0
 if [ -n "$BOCHS" ]; then
     command -v bochs >/dev/null || { echo "run-keel: bochs not installed (tools/deps.sh test)" >&2; exit 2; }
     for a in "${names[@]}"; do
-        run_shape "${a%%@*}"
-        if [ "$expect" = crash ]; then
-            echo "NOT RUN ${a%%@*} (bochs $BOCHS): a crash test runs as a domU pair, under QEMU only (tests/boot/bochs.sh pvh-npf covers the VMX side)"
-            continue
-        fi
         run_bochs "$a"
     done
     echo "keel-pvh-bochs: $pass passed, $fail failed"
