@@ -39,6 +39,12 @@
  * also ends an interrupt shadow it sat in (set_reg(HVM_REG_INTR_SHADOW, 0)):
  * "sti; hlt" must take the interrupt that wakes the HLT.
  *
+ * Nested page faults. exit->npf has the guest-physical address and the
+ * access; where the hardware hands over the faulting instruction's bytes
+ * (SVM decode assists, APM vol. 2 §15.33.5) the backend copies them to
+ * npf.insn (insn_nr of them), else insn_nr is 0 and generic code fetches
+ * them from CS:RIP itself (hvm_mmio.c).
+ *
  * Nested paging. Generic code builds the tables (arch/x86_64/hvm/p2m.c) in
  * the format the backend names (npt_format: x86-64 page-table format for
  * SVM NPT, EPT format for VMX) and gives the root with set_npt_root();
@@ -121,6 +127,10 @@ struct hvm_exit {
             uint64_t gpa;
             bool read, write, exec;
             bool present;   /* the nested entry was present (a permission fault) */
+            /* The guest's instruction bytes from the CPU where it gives
+             * them (SVM decode assists), insn_nr of them; 0: fetch them. */
+            uint8_t insn_nr;
+            uint8_t insn[15];
         } npf;
         struct {
             uint8_t vector;

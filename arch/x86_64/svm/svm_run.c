@@ -81,6 +81,10 @@ static void decode_exit(const struct vmcb *vm, struct cpu_regs *regs, struct hvm
         e->npf.write = vm->exitinfo1 & 2;
         e->npf.exec = vm->exitinfo1 & 16;
         e->npf.read = !e->npf.write && !e->npf.exec;
+        if (svm_has_decode_assists) {   /* bytes fetched at the fault (APM vol. 2 §15.33.5) */
+            e->npf.insn_nr = vm->insn_len & 0xf;
+            memcpy(e->npf.insn, vm->insn_bytes, sizeof(e->npf.insn));
+        }
         break;
     default:
         if (vm->exitcode >= SVM_EXIT_EXC_BASE && vm->exitcode < SVM_EXIT_EXC_BASE + 32) {
