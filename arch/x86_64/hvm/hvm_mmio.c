@@ -75,13 +75,11 @@ bool hvm_mmio_npf(struct vcpu *v, struct cpu_regs *regs, const struct hvm_exit *
     enum mmio_code_mode mode = (cs.attr & SEG_L) ? MMIO_CODE64
                              : (cs.attr & SEG_DB) ? MMIO_CODE32 : MMIO_CODE16;
     struct mmio_insn m;
-    uint8_t buf[MMIO_INSN_MAX];
-    const uint8_t *b = e->npf.insn;
-    unsigned n = e->npf.insn_nr;
+    uint8_t b[MMIO_INSN_MAX];
+    unsigned n = hvm_vendor->insn_bytes ? hvm_vendor->insn_bytes(v, b) : 0;
     int rc = n ? mmio_decode(b, n, mode, &m) : MMIO_DECODE_SHORT;
     if (rc == MMIO_DECODE_SHORT) {      /* no bytes from the CPU, or too few */
-        n = fetch(v, regs, mode, &cs, buf);
-        b = buf;
+        n = fetch(v, regs, mode, &cs, b);
         if (!n)
             crash_insn(v, regs, e, b, 0, "instruction fetch at CS:RIP failed");
         rc = mmio_decode(b, n, mode, &m);

@@ -82,8 +82,6 @@ uint64_t vlapic_mmio_page(const struct vcpu *v)
 uint8_t vlapic_pending_vector(struct vcpu *v)
 {
     const struct vlapic *l = lapic(v);
-    if (!(l->apic_base & APIC_BASE_EN))
-        return 0;
     return vlapic_deliverable(l->irr, l->isr, l->tpr, l->svr);
 }
 
@@ -242,6 +240,9 @@ static bool apic_base_write(struct vcpu *v, uint64_t val)
             return false;               /* disabled -> x2APIC: through xAPIC only */
         if (val & APIC_BASE_EN)
             reset_regs(v);
+        else
+            l->svr &= ~SVR_ENABLED;     /* delivers nothing (unseen: no register is
+                                         * reachable while disabled; enabling resets) */
     } else if (((l->apic_base ^ val) & APIC_BASE_EXTD) && vlapic_mode(v) != VLAPIC_XAPIC) {
         return false;                   /* x2APIC -> xAPIC, or EXTD while disabled */
     }

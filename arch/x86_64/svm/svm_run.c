@@ -81,10 +81,6 @@ static void decode_exit(const struct vmcb *vm, struct cpu_regs *regs, struct hvm
         e->npf.write = vm->exitinfo1 & 2;
         e->npf.exec = vm->exitinfo1 & 16;
         e->npf.read = !e->npf.write && !e->npf.exec;
-        if (svm_has_decode_assists) {   /* bytes fetched at the fault (APM vol. 2 §15.33.5) */
-            e->npf.insn_nr = vm->insn_len & 0xf;
-            memcpy(e->npf.insn, vm->insn_bytes, sizeof(e->npf.insn));
-        }
         break;
     default:
         if (vm->exitcode >= SVM_EXIT_EXC_BASE && vm->exitcode < SVM_EXIT_EXC_BASE + 32) {
@@ -122,4 +118,14 @@ void svm_run(struct vcpu *v, struct cpu_regs *regs, struct hvm_exit *exit)
     if (vm->exitintinfo & SVM_EVT_VALID)
         vm->eventinj = vm->exitintinfo;
     decode_exit(vm, regs, exit, vm->rip);
+}
+
+/* Decode assists: the VMCB holds the bytes fetched at the #NPF, their
+ * number in bits 3:0 of the byte before them (APM vol. 2 §15.33.5). */
+unsigned svm_insn_bytes(struct vcpu *v, uint8_t *buf)
+{
+    const struct vmcb *vm = svm_of(v)->vmcb;
+    unsigned n = svm_has_decode_assists ? vm->insn_len & 0xf : 0;
+    memcpy(buf, vm->insn_bytes, n);
+    return n;
 }
