@@ -127,6 +127,7 @@ struct hvm_exit {
             uint64_t gpa;
             bool read, write, exec;
             bool present;   /* the nested entry was present (a permission fault) */
+            bool walk;      /* while the CPU walked the guest's own page tables */
         } npf;
         struct {
             uint8_t vector;

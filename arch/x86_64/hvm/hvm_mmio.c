@@ -68,8 +68,10 @@ static void crash_insn(struct vcpu *v, struct cpu_regs *regs, const struct hvm_e
 bool hvm_mmio_npf(struct vcpu *v, struct cpu_regs *regs, const struct hvm_exit *e)
 {
     uint64_t page = vlapic_mmio_page(v);
-    if ((e->npf.gpa & ~(uint64_t)(PAGE_SIZE - 1)) != page || e->npf.exec)
-        return false;                   /* not the LAPIC: outside its memory */
+    /* Not the LAPIC (outside the domain's memory): another page, a fetch,
+     * or guest page tables placed on the LAPIC page. */
+    if ((e->npf.gpa & ~(uint64_t)(PAGE_SIZE - 1)) != page || e->npf.exec || e->npf.walk)
+        return false;
     struct hvm_seg cs;
     hvm_vendor->get_seg(v, HVM_SEG_CS, &cs);
     enum mmio_code_mode mode = (cs.attr & SEG_L) ? MMIO_CODE64

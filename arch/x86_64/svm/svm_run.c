@@ -81,6 +81,7 @@ static void decode_exit(const struct vmcb *vm, struct cpu_regs *regs, struct hvm
         e->npf.write = vm->exitinfo1 & 2;
         e->npf.exec = vm->exitinfo1 & 16;
         e->npf.read = !e->npf.write && !e->npf.exec;
+        e->npf.walk = vm->exitinfo1 & (1UL << 33);  /* in the guest's table walk (APM 15.25.6) */
         break;
     default:
         if (vm->exitcode >= SVM_EXIT_EXC_BASE && vm->exitcode < SVM_EXIT_EXC_BASE + 32) {
