@@ -5,7 +5,8 @@
  * kernel, and vCPU 0 in the 32-bit
  * entry state (public/hvm_start_info.h). Guest-physical layout:
  *   RAM [0, 0xa0000), reserved [0xa0000, 0x100000), RAM [0x100000, mem)
- *   (all backed by the domain's frames); for a domU, two more frames just
+ *   (all backed by the domain's frames; the whole gfn space ends below
+ *   the xAPIC page at 0xFEE00000, which stays unmapped); for a domU, two more frames just
  *   above RAM for the console and xenstore rings (HVM_PARAM_CONSOLE_PFN /
  *   STORE_PFN, as Xen's special pages), then one for the ACPI tables
  *   (hv/build/pvh_acpi.c, start_info.rsdp_paddr): those three frames are
@@ -284,6 +285,14 @@ static int build(const struct pv_build_req *r, const struct elf_image *elf, uint
     if (l.initrd_gpa + r->initrd_len > l.ram_end || pages < (LOW_HOLE_END >> PAGE_SHIFT)) {
         log_err("build: %s: %lu MiB is too small for the kernel and initrd\n", r->name,
                 r->mem_bytes >> 20);
+        return -ENOMEM;
+    }
+    /* The whole guest-physical space (RAM, special pages, slack) stays
+     * below the xAPIC page, which is never RAM (arch/x86_64/hvm/hvm_mmio.c);
+     * there is no RAM above 4 GiB in this layout yet. */
+    if (pages + GFN_SLACK > (PVH_LAPIC_ADDR >> PAGE_SHIFT)) {
+        log_err("build: %s: %lu MiB: a PVH domain has at most %u MiB (RAM ends below the LAPIC page)\n",
+                r->name, r->mem_bytes >> 20, ((PVH_LAPIC_ADDR >> PAGE_SHIFT) - GFN_SLACK) >> 8);
         return -ENOMEM;
     }
     struct domain *d = domain_create(r->privileged ? 0 : -1, r->name, r->privileged,

@@ -100,6 +100,9 @@ bool hvm_msr_read(struct vcpu *v, struct cpu_regs *regs, const struct hvm_exit *
 bool hvm_msr_write(struct vcpu *v, struct cpu_regs *regs, const struct hvm_exit *e);
 void hvm_msr_setup(struct vcpu *v);         /* which MSRs pass through */
 bool hvm_io(struct vcpu *v, struct cpu_regs *regs, const struct hvm_exit *e);
+/* A nested page fault on an emulated page (the xAPIC's, hvm_mmio.c):
+ * done and RIP advanced (true), or false: not such a page. */
+bool hvm_mmio_npf(struct vcpu *v, struct cpu_regs *regs, const struct hvm_exit *e);
 bool hvm_hypercall(struct vcpu *v, struct cpu_regs *regs, const struct hvm_exit *e);
 /* memory_op from a PVH guest (hvm_op.c): *common = true sends it on to
  * the sub-ops every guest type shares. */

@@ -39,6 +39,12 @@
  * also ends an interrupt shadow it sat in (set_reg(HVM_REG_INTR_SHADOW, 0)):
  * "sti; hlt" must take the interrupt that wakes the HLT.
  *
+ * Nested page faults. exit->npf has the guest-physical address and the
+ * access; where the hardware hands over the faulting instruction's bytes
+ * (SVM decode assists, APM vol. 2 §15.33.5) insn_bytes() copies them
+ * (optional op: NULL or 0 bytes, and generic code fetches them from
+ * CS:RIP itself, hvm_mmio.c). Only valid right after an NPF exit.
+ *
  * Nested paging. Generic code builds the tables (arch/x86_64/hvm/p2m.c) in
  * the format the backend names (npt_format: x86-64 page-table format for
  * SVM NPT, EPT format for VMX) and gives the root with set_npt_root();
@@ -121,6 +127,7 @@ struct hvm_exit {
             uint64_t gpa;
             bool read, write, exec;
             bool present;   /* the nested entry was present (a permission fault) */
+            bool walk;      /* while the CPU walked the guest's own page tables */
         } npf;
         struct {
             uint8_t vector;
@@ -210,6 +217,10 @@ struct hvm_vendor_ops {
 
     void (*set_msr_intercept)(struct vcpu *v, uint32_t msr, bool read, bool write);
     void (*set_io_intercept)(struct vcpu *v, uint16_t port, bool intercept);
+
+    /* Optional: the bytes of the instruction that caused the last NPF
+     * exit, as the CPU fetched them (up to 15); 0: none given. */
+    unsigned (*insn_bytes)(struct vcpu *v, uint8_t *buf);
 };
 
 /* The active backend, chosen at boot (NULL: no usable HVM support). */

@@ -42,5 +42,10 @@ uint8_t vlapic_deliverable(const uint64_t irr[4], const uint64_t isr[4], uint32_
 struct vlapic_icr vlapic_icr_decode(uint64_t icr);
 /* Is the APIC with x2APIC id `id` the ICR's destination (shorthand none)? */
 bool vlapic_dest_match(uint32_t id, uint32_t dest, bool logical);
+/* xAPIC mode (SDM vol. 3 §11.6.2): physical: the 8-bit ID or 0xFF;
+ * logical: flat (DFR 31:28 = 1111) any common bit of LDR[31:24] and the
+ * destination, cluster (0000) the same cluster (bits 7:4) and a common
+ * bit in 3:0; 0xFF is everyone in both. */
+bool vlapic_xapic_dest_match(uint32_t id, uint32_t ldr, uint32_t dfr, uint8_t dest, bool logical);
 
 #endif

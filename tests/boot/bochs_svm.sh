@@ -55,7 +55,7 @@ case_bochs_svm_smoke() {
     kill -0 "$pid" 2>/dev/null && kill "$pid" 2>/dev/null
     wait "$pid"
     expect_banner
-    expect_regex '^hvm: SVM \(NPT, ASIDs [0-9]+, NRIPS, flush-by-ASID\)' "'hvm: SVM (NPT, ASIDs N, NRIPS, flush-by-ASID)'"
+    expect_regex '^hvm: SVM \(NPT, ASIDs [0-9]+, NRIPS, flush-by-ASID, (no )?decode assists\)' "'hvm: SVM (NPT, ASIDs N, NRIPS, flush-by-ASID, ...decode assists)'"
     pvh_expect_smoke 0
     expect_line "(d0) pvh_smoke: vCPU 1 up in long mode (VCPUOP_initialise + up)"
     expect_line "(d0) keel-test: pvh_smoke: PASS"

@@ -102,6 +102,22 @@ static void destinations(void **state)
     assert_true(vlapic_dest_match(18, 0x00010004, true));
 }
 
+/* xAPIC mode: Linux's flat model (DFR all ones, LDR bit per CPU in 31:24)
+ * and the cluster model; physical 8-bit IDs; 0xFF everyone. */
+static void xapic_destinations(void **state)
+{
+    (void)state;
+    assert_true(vlapic_xapic_dest_match(2, 0, 0xffffffff, 2, false));
+    assert_false(vlapic_xapic_dest_match(2, 0, 0xffffffff, 3, false));
+    assert_true(vlapic_xapic_dest_match(2, 0, 0xffffffff, 0xff, false));
+    assert_true(vlapic_xapic_dest_match(0, 0x01000000, 0xffffffff, 0x03, true));   /* flat */
+    assert_false(vlapic_xapic_dest_match(0, 0x04000000, 0xffffffff, 0x03, true));
+    assert_true(vlapic_xapic_dest_match(0, 0x04000000, 0xffffffff, 0xff, true));
+    assert_true(vlapic_xapic_dest_match(0, 0x21000000, 0x0fffffff, 0x23, true));   /* cluster 2 */
+    assert_false(vlapic_xapic_dest_match(0, 0x21000000, 0x0fffffff, 0x13, true));
+    assert_false(vlapic_xapic_dest_match(0, 0x21000000, 0x0fffffff, 0x22, true));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -110,6 +126,7 @@ int main(void)
         cmocka_unit_test(deliverable_respects_priority_and_svr),
         cmocka_unit_test(icr_decode),
         cmocka_unit_test(destinations),
+        cmocka_unit_test(xapic_destinations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,8 +4,8 @@
  * cpuid_hypervisor_leaves; public/arch-x86/cpuid.h): leaf 0x40000002 has no
  * PV feature bits, leaf 0x40000004 is the HVM leaf (vCPU id in EBX, domain
  * id in ECX), leaf 0x40000005 (PV only) is empty. Leaf 1 shows the
- * x2APIC-mode vLAPIC (APIC and x2APIC bits, APIC id = pvh_lapic_id as in
- * the MADT); SME/SEV (0x8000001F) hidden; RDTSCP and RDPID are hidden
+ * vLAPIC (APIC while APIC_BASE.EN, x2APIC capable, APIC id = pvh_lapic_id
+ * as in the MADT); SME/SEV (0x8000001F) hidden; RDTSCP and RDPID are hidden
  * (they are not intercepted and would show the host's TSC_AUX). */
 #include <keel/hvm.h>
 #include <keel/domain.h>
@@ -23,8 +23,10 @@ static void hvm_cpuid_policy(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32
     pv_cpuid(v, leaf, sub, r);
     switch (leaf) {
     case 1:
-        r[3] |= 1U << 9;                /* APIC: the vLAPIC, */
-        r[2] |= 1U << 21;               /* in x2APIC mode (vlapic.c) */
+        /* APIC: the vLAPIC while APIC_BASE.EN (as a CPU's), x2APIC
+         * capable (vlapic.c; it starts in xAPIC mode, as Xen's). */
+        r[3] = (r[3] & ~(1U << 9)) | (vlapic_mode(v) != VLAPIC_OFF) << 9;
+        r[2] |= 1U << 21;
         r[2] &= ~(1U << 24);            /* no TSC-deadline timer */
         r[1] = (r[1] & 0x00ffffff) | pvh_lapic_id(v->id) << 24;
         r[2] &= ~(1U << 27);            /* OSXSAVE: follows the guest's CR4 */

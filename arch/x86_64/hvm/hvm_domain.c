@@ -9,6 +9,7 @@
 #include <keel/errno.h>
 #include <keel/mm.h>
 #include <keel/percpu.h>
+#include <keel/pvh_acpi.h>
 #include <keel/smp.h>
 #include <keel/string.h>
 #include <keel/vcpu.h>
@@ -72,8 +73,8 @@ void hvm_domain_destroy(struct domain *d)
 int hvm_p2m_set(struct domain *d, uint64_t gfn, mfn_t mfn, unsigned perms)
 {
     struct hvm_domain *h = d->hvm;
-    if (!h || gfn >= h->nr_gfns)
-        return -EINVAL;
+    if (!h || gfn >= h->nr_gfns || (perms && gfn == PVH_LAPIC_ADDR >> PAGE_SHIFT))
+        return -EINVAL;                 /* the xAPIC page is never mapped (hvm_mmio.c) */
     int rc = npt_map(&h->npt, gfn, mfn, perms);
     if (rc)
         return rc;

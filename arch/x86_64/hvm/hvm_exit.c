@@ -103,12 +103,15 @@ static bool pause_exit(struct vcpu *v, struct cpu_regs *regs, const struct hvm_e
     return true;
 }
 
+/* The xAPIC page is emulated (hvm_mmio.c); anything else is outside the
+ * domain's memory. */
 static bool npf(struct vcpu *v, struct cpu_regs *regs, const struct hvm_exit *e)
 {
+    if (hvm_mmio_npf(v, regs, e))
+        return true;
     log_err("domain %u vcpu %u: nested page fault at guest-physical %#lx (%s%s%s%s), outside its memory\n",
             v->d->id, v->id, e->npf.gpa, e->npf.read ? "read" : "", e->npf.write ? "write" : "",
             e->npf.exec ? "fetch" : "", e->npf.present ? ", present" : ", not present");
-    (void)regs;
     return false;
 }
 

@@ -1,5 +1,7 @@
-/* The x2APIC ICR of a PVH vCPU (keel/vlapic.h): one 64-bit WRMSR 0x830,
- * destination in bits 63:32 (SDM vol. 3 §11.12.9). Fixed (and lowest-
+/* The ICR of a PVH vCPU (keel/vlapic.h): x2APIC's one 64-bit WRMSR 0x830,
+ * destination in bits 63:32 (SDM vol. 3 §11.12.9), or xAPIC's ICR_LO
+ * write with ICR_HI's 8-bit destination (§11.6.1, logical flat/cluster
+ * per the target's DFR/LDR, §11.6.2.2). Fixed (and lowest-
  * priority, taken as fixed) IPIs set the targets' IRR; NMI is injected;
  * INIT and STARTUP bring an AP up as Xen 4.17 does (hvm/vlapic.c
  * vlapic_accept_irq -> vlapic_init_sipi_one: INIT makes the vCPU wait,
@@ -62,7 +64,7 @@ static void deliver(struct vcpu *src, struct vcpu *t, const struct vlapic_icr *c
             warn_once("domain %u: INIT IPI to running vCPU %u ignored\n", t->d->id, t->id);
             break;
         }
-        vlapic_reset(t);
+        vlapic_init(t);                 /* APIC_BASE and its mode kept */
         t->hvm->lapic.sipi_wait = true;
         break;
     case VLAPIC_DM_STARTUP:
@@ -76,7 +78,7 @@ static void deliver(struct vcpu *src, struct vcpu *t, const struct vlapic_icr *c
     }
 }
 
-void vlapic_icr_write(struct vcpu *src, uint64_t icr)
+void vlapic_icr_write(struct vcpu *src, uint64_t icr, bool xapic)
 {
     struct domain *d = src->d;
     struct vlapic_icr c = vlapic_icr_decode(icr);
@@ -93,7 +95,12 @@ void vlapic_icr_write(struct vcpu *src, uint64_t icr)
         case VLAPIC_SH_SELF: hit = t == src; break;
         case VLAPIC_SH_ALL: hit = true; break;
         case VLAPIC_SH_ALL_BUT_SELF: hit = t != src; break;
-        default: hit = vlapic_dest_match(t->hvm->lapic.id, c.dest, c.logical); break;
+        default: {
+            const struct vlapic *tl = &t->hvm->lapic;
+            hit = xapic ? vlapic_xapic_dest_match(tl->id, tl->ldr, tl->dfr, (uint8_t)c.dest, c.logical)
+                        : vlapic_dest_match(tl->id, c.dest, c.logical);
+            break;
+        }
         }
         if (hit)
             deliver(src, t, &c);

@@ -55,3 +55,15 @@ bool vlapic_dest_match(uint32_t id, uint32_t dest, bool logical)
     uint32_t ldr = vlapic_ldr(id);
     return (ldr >> 16) == (dest >> 16) && (ldr & dest & 0xffff);
 }
+
+bool vlapic_xapic_dest_match(uint32_t id, uint32_t ldr, uint32_t dfr, uint8_t dest, bool logical)
+{
+    if (dest == 0xff)
+        return true;
+    if (!logical)
+        return (id & 0xff) == dest;
+    uint8_t l = (uint8_t)(ldr >> 24);
+    if ((dfr >> 28) == 0xf)
+        return (l & dest) != 0;
+    return (l >> 4) == (dest >> 4) && (l & dest & 0xf);
+}

@@ -14,7 +14,7 @@
 #include <keel/string.h>
 #include <keel/x86.h>
 
-bool svm_has_nrips, svm_has_flush_by_asid;
+bool svm_has_nrips, svm_has_flush_by_asid, svm_has_decode_assists;
 uint32_t svm_nr_asids;
 
 struct svm_cpu {
@@ -39,6 +39,7 @@ bool svm_probe(char *features, size_t len)
     bool npt = d & (1U << 0);
     svm_has_nrips = d & (1U << 3);
     svm_has_flush_by_asid = d & (1U << 6);
+    svm_has_decode_assists = d & (1U << 7);
     svm_nr_asids = b;
     if (!npt) {
         snprintf(features, len, "no nested paging");
@@ -48,8 +49,9 @@ bool svm_probe(char *features, size_t len)
         snprintf(features, len, "%u ASIDs", svm_nr_asids);
         return false;
     }
-    snprintf(features, len, "NPT, ASIDs %u, %sNRIPS, %sflush-by-ASID", svm_nr_asids,
-             svm_has_nrips ? "" : "no ", svm_has_flush_by_asid ? "" : "no ");
+    snprintf(features, len, "NPT, ASIDs %u, %sNRIPS, %sflush-by-ASID, %sdecode assists",
+             svm_nr_asids, svm_has_nrips ? "" : "no ", svm_has_flush_by_asid ? "" : "no ",
+             svm_has_decode_assists ? "" : "no ");
     return true;
 }
 

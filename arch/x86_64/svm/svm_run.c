@@ -81,6 +81,7 @@ static void decode_exit(const struct vmcb *vm, struct cpu_regs *regs, struct hvm
         e->npf.write = vm->exitinfo1 & 2;
         e->npf.exec = vm->exitinfo1 & 16;
         e->npf.read = !e->npf.write && !e->npf.exec;
+        e->npf.walk = vm->exitinfo1 & (1UL << 33);  /* in the guest's table walk (APM 15.25.6) */
         break;
     default:
         if (vm->exitcode >= SVM_EXIT_EXC_BASE && vm->exitcode < SVM_EXIT_EXC_BASE + 32) {
@@ -118,4 +119,14 @@ void svm_run(struct vcpu *v, struct cpu_regs *regs, struct hvm_exit *exit)
     if (vm->exitintinfo & SVM_EVT_VALID)
         vm->eventinj = vm->exitintinfo;
     decode_exit(vm, regs, exit, vm->rip);
+}
+
+/* Decode assists: the VMCB holds the bytes fetched at the #NPF, their
+ * number in bits 3:0 of the byte before them (APM vol. 2 §15.33.5). */
+unsigned svm_insn_bytes(struct vcpu *v, uint8_t *buf)
+{
+    const struct vmcb *vm = svm_of(v)->vmcb;
+    unsigned n = svm_has_decode_assists ? vm->insn_len & 0xf : 0;
+    memcpy(buf, vm->insn_bytes, n);
+    return n;
 }

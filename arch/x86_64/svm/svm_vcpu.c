@@ -299,4 +299,5 @@ const struct hvm_vendor_ops svm_vendor_ops = {
     .set_tsc_offset = svm_set_tsc_offset,
     .set_msr_intercept = svm_set_msr_intercept,
     .set_io_intercept = svm_set_io_intercept,
+    .insn_bytes = svm_insn_bytes,
 };

@@ -173,7 +173,8 @@ struct svm_vcpu {
 };
 
 /* Per-CPU facts the backend found (svm_cpu.c). */
-extern bool svm_has_nrips, svm_has_flush_by_asid;
+extern bool svm_has_nrips, svm_has_flush_by_asid, svm_has_decode_assists;
+unsigned svm_insn_bytes(struct vcpu *v, uint8_t *buf);
 extern uint32_t svm_nr_asids;
 /* This CPU's host save area (VMSAVE/VMLOAD) and ASID allocator. */
 paddr_t svm_host_area(void);

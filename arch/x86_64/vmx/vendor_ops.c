@@ -106,6 +106,7 @@ static void convert(const struct vmx_exit *e, const struct cpu_regs *regs, struc
         out->npf.write = q & EPT_QUAL_WRITE;
         out->npf.exec = q & EPT_QUAL_FETCH;
         out->npf.present = q & (7UL << 3);      /* the entry allowed some access */
+        out->npf.walk = (q & EPT_QUAL_LINEAR_VALID) && !(q & EPT_QUAL_FINAL);
         break;
     case HVM_EXIT_OTHER:
         if (e->reason == EXIT_EXCEPTION_NMI && (e->intr_info & INTR_INFO_VALID)) {

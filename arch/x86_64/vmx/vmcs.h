@@ -279,6 +279,7 @@ enum vmx_exit_reason {
 #define EPT_QUAL_WRITE          (1UL << 1)
 #define EPT_QUAL_FETCH          (1UL << 2)
 #define EPT_QUAL_LINEAR_VALID   (1UL << 7)
+#define EPT_QUAL_FINAL          (1UL << 8)  /* with bit 7: the access itself, not a table walk */
 /* Control-register access qualification (table 27-3) */
 #define CR_QUAL_CR(q)           ((unsigned)(q) & 15)
 #define CR_QUAL_TYPE(q)         ((unsigned)((q) >> 4) & 3)   /* 0 mov to, 1 mov from, 2 clts, 3 lmsw */

@@ -8,7 +8,10 @@
  * the maximum -EINVAL; a page of our
  * RAM given back (decrease_reservation by GFN) and populated again
  * (populate_physmap) with current_reservation following, the new page
- * zeroed. Xen 4.17's values (run-xen.sh pvh_physmap) noted. */
+ * zeroed on Keel (Keel zeroes every frame it gives a guest; Xen 4.17 may
+ * hand the domain's own freed page back unscrubbed, as pvh_balloon_smp
+ * found: here too once the library's layout moved this test's pages, the
+ * new page read 0xa5). Xen 4.17's values (run-xen.sh pvh_physmap) noted. */
 #include "pvh.h"
 
 GUEST_TEST("pvh_physmap");
@@ -96,7 +99,10 @@ void test_main(void)
     zero = true;
     for (unsigned i = 0; i < 4096; i++)
         zero &= pages[2][i] == 0;
-    check(zero, "populated page not zeroed (first byte %#x)", pages[2][0]);
+    if (on_keel())
+        check(zero, "populated page not zeroed (first byte %#x)", pages[2][0]);
+    else if (!zero)
+        printk("populated page not zeroed (first byte %#x): Xen's own page back unscrubbed\n", pages[2][0]);
     pages[2][100] = 7;
     check_eq("populated page writable", pages[2][100], 7);
 

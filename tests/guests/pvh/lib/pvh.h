@@ -125,13 +125,25 @@ extern bool pvh_no_callback_irq;
 #define PVH_APIC_EVENT_VECTOR 0xf4
 extern volatile unsigned apic_events_seen;
 extern bool apic_event_eoi;                 /* handler writes EOI (default) */
+/* A vector a test sends itself through the local APIC: the handler
+ * counts it and does not EOI (the test does). */
+#define PVH_TEST_IPI_VECTOR 0xe0
+extern volatile unsigned test_ipis_seen;
 #define LAPIC_BASE  0xfee00000UL
 #define LAPIC_ID    0x20
 #define LAPIC_VER   0x30
 #define LAPIC_TPR   0x80
+#define LAPIC_PPR   0xa0
+#define LAPIC_LDR   0xd0
+#define LAPIC_DFR   0xe0
 #define LAPIC_EOI   0xb0
 #define LAPIC_SVR   0xf0
 #define LAPIC_ISR   0x100
+#define LAPIC_IRR   0x200
+#define LAPIC_ESR   0x280
+#define LAPIC_ICR   0x300
+#define LAPIC_ICR_HI 0x310
+#define LAPIC_LVTT  0x320
 static inline uint32_t lapic_read(unsigned reg) { return *(volatile uint32_t *)(LAPIC_BASE + reg); }
 static inline void lapic_write(unsigned reg, uint32_t v) { *(volatile uint32_t *)(LAPIC_BASE + reg) = v; }
 /* Pending ports the callback found (and cleared), a bit per port < 256. */

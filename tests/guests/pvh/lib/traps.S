@@ -20,7 +20,7 @@ trap_stubs:
     .irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
     STUB \v
     .endr
-    .globl event_stub, apic_event_stub
+    .globl event_stub, apic_event_stub, test_ipi_stub
 event_stub:
     pushq $0
     pushq $0xf3
@@ -28,6 +28,10 @@ event_stub:
 apic_event_stub:                /* PVH_APIC_EVENT_VECTOR */
     pushq $0
     pushq $0xf4
+    jmp trap_common
+test_ipi_stub:                  /* PVH_TEST_IPI_VECTOR */
+    pushq $0
+    pushq $0xe0
     jmp trap_common
 
 trap_common:

@@ -26,7 +26,9 @@ volatile uint64_t events_ports[4];
 volatile unsigned apic_events_seen;
 bool apic_event_eoi = true;
 
-extern char trap_stubs[], event_stub[], apic_event_stub[];
+volatile unsigned test_ipis_seen;
+
+extern char trap_stubs[], event_stub[], apic_event_stub[], test_ipi_stub[];
 
 static void set_gate(unsigned v, uint64_t addr)
 {
@@ -49,6 +51,7 @@ void idt_load(void)
             set_gate(v, (uint64_t)trap_stubs + v * 16);
         set_gate(PVH_EVENT_VECTOR, (uint64_t)event_stub);
         set_gate(PVH_APIC_EVENT_VECTOR, (uint64_t)apic_event_stub);
+        set_gate(PVH_TEST_IPI_VECTOR, (uint64_t)test_ipi_stub);
         idt_desc.limit = sizeof(idt) - 1;
         idt_desc.base = (uint64_t)idt;
     }
@@ -88,6 +91,10 @@ void trap_dispatch(struct trap_regs *r)
 {
     if (r->vector == PVH_EVENT_VECTOR) {
         event_callback();
+        return;
+    }
+    if (r->vector == PVH_TEST_IPI_VECTOR) {
+        test_ipis_seen++;               /* the test EOIs it itself */
         return;
     }
     if (r->vector == PVH_APIC_EVENT_VECTOR) {
