@@ -55,6 +55,8 @@ bool svm_probe(char *features, size_t len)
         snprintf(features, len, "%u ASIDs", svm_nr_asids);
         return false;
     }
+    if (svm_clean_check)
+        log_info("svm: VMCB clean-bit check on (svm_clean_check)\n");
     snprintf(features, len,
              "NPT, ASIDs %u, %sNRIPS, %sflush-by-ASID, %sclean bits, %sdecode assists, %s",
              svm_nr_asids, svm_has_nrips ? "" : "no ", svm_has_flush_by_asid ? "" : "no ",
@@ -125,6 +127,10 @@ void svm_asid_for_entry(struct svm_vcpu *s)
 uint32_t svm_clean_for_entry(struct svm_vcpu *s)
 {
     struct svm_cpu *c = &svm_cpus[smp_processor_id()];
-    return vmcb_clean_for_entry(&s->clean, (int)smp_processor_id(), &c->last_vmcb, s->vmcb,
-                                svm_has_clean_bits ? VMCB_CLEAN_USED : 0);
+    bool use = svm_has_clean_bits || svm_clean_check;
+    uint32_t clean = vmcb_clean_for_entry(&s->clean, (int)smp_processor_id(), &c->last_vmcb,
+                                          s->vmcb, use ? VMCB_CLEAN_USED : 0);
+    if (svm_clean_check)
+        svm_clean_check_entry(s, clean);
+    return svm_has_clean_bits ? clean : 0;      /* without the feature: always 0 */
 }

@@ -111,6 +111,8 @@ void svm_run(struct vcpu *v, struct cpu_regs *regs, struct hvm_exit *exit)
     svm_enter(s->vmcb_pa, regs, svm_host_area());
     irq_disable();
     stgi();
+    if (svm_clean_check)
+        svm_clean_check_exit(s);
     regs->rip = vm->rip;
     regs->rsp = vm->rsp;
     regs->rflags = vm->rflags;

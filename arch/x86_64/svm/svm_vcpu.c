@@ -95,6 +95,8 @@ static int svm_vcpu_create(struct vcpu *v)
     s->last_cpu = -1;
     set_initial_state(s->vmcb);
     vmcb_clean_forget(&s->clean);   /* a freed VMCB's copy may be cached at this address */
+    if (svm_clean_check)
+        s->clean_snap = alloc_pages(0); /* none: no check for this vCPU */
     v->hvm_vendor_state = s;
     return 0;
 }
@@ -107,6 +109,8 @@ static void svm_vcpu_destroy(struct vcpu *v)
     free_pages(s->vmcb, 0);
     free_pages(s->msrpm, MSRPM_ORDER);
     free_pages(s->iopm, IOPM_ORDER);
+    if (s->clean_snap)
+        free_pages(s->clean_snap, 0);
     kfree(s);
     v->hvm_vendor_state = NULL;
 }

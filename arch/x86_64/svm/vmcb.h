@@ -187,6 +187,8 @@ struct svm_vcpu {
     int last_cpu;                   /* -1: never ran */
     bool flush_pending;             /* flush_guest_tlb: new ASID before next entry */
     struct vmcb_clean clean;        /* which cached groups were written (clean bits) */
+    uint8_t *clean_snap;            /* svm_clean_check: the VMCB at the last #VMEXIT */
+    bool clean_snap_valid;
 };
 
 /* Every write to a VMCB field that VMRUN may cache (keel/vmcb_clean.h) goes
@@ -216,6 +218,10 @@ paddr_t svm_host_area(void);
 void svm_asid_for_entry(struct svm_vcpu *s);
 /* The clean field for s's VMRUN on this CPU now (0 without clean bits). */
 uint32_t svm_clean_for_entry(struct svm_vcpu *s);
+/* svm_clean_check.c: the boot option, and its two hooks around VMRUN. */
+extern bool svm_clean_check;
+void svm_clean_check_entry(struct svm_vcpu *s, uint32_t clean);
+void svm_clean_check_exit(struct svm_vcpu *s);
 
 /* svm_entry.S: VMSAVE host, VMLOAD guest, VMRUN, VMSAVE guest, VMLOAD
  * host, with GPRs from/to regs (except RAX/RSP: the VMCB's). */
