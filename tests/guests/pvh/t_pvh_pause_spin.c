@@ -1,8 +1,9 @@
 /* A spin loop of PAUSEs, as a vCPU waiting on a lock does. Where the CPU
  * has SVM's pause filter Keel intercepts PAUSE after a run of them, steps
- * over it and yields (arch/x86_64/hvm/hvm_exit.c pause_exit; the log says
- * so once): every PAUSE must still be counted exactly once, and the loop
- * must end. Without the filter PAUSE runs in the guest. */
+ * over it (or lets it run again when its length is unknown) and yields
+ * (arch/x86_64/hvm/hvm_exit.c pause_exit; the log says so once): the loop
+ * must end with every iteration counted once. Without the filter PAUSE
+ * runs in the guest. */
 #include "pvh.h"
 
 GUEST_TEST("pvh_pause_spin");
