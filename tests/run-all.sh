@@ -3,7 +3,7 @@
 #   1. host unit tests      (make unit      -> "unit: N passed, M failed")
 #   2. QEMU boot matrix     (tests/boot/run.sh   -> "boot: N passed, M failed")
 #   3. Bochs VMX/EPT boot   (tests/boot/bochs.sh -> "bochs: N passed, M failed")
-#      and Bochs SVM: the PVH smoke kernel (tests/boot/bochs_svm.sh -> "bochs-svm: ...")
+#      and Bochs SVM: the PVH smoke kernel, the pause filter (tests/boot/bochs_svm.sh -> "bochs-svm: ...")
 #   4. PV test kernels on Keel     (tests/guests/run-keel.sh -> "keel-guests: ...")
 #   5. the same kernels on Xen 4.17 (tests/guests/run-xen.sh -> "xen-ref: ..."),
 #      so that every expectation they encode is what real Xen does

@@ -16,7 +16,9 @@
  * Everything else of the guest (segments, control registers, EFER, syscall
  * MSRs, CR2, DR7, PAT, interruptibility) is reached with get_seg/set_seg
  * and get_reg/set_reg, which may be called for the vCPU current on this CPU
- * or for one that is not running (it is then not loaded anywhere).
+ * or for one that is not running (it is then not loaded anywhere). A set_*
+ * on a vCPU that is not running counts as a whole state load: SVM then
+ * reloads every cached VMCB group (clean bits) at its next entry.
  *
  * Interrupts and GIF. run() is called with host interrupts off and returns
  * with them off (and, on SVM, GIF set again). A host interrupt that arrives

@@ -13,6 +13,8 @@
 #   pvh-bench      the smoke kernel's bench mode (instructions per exit)
 #   linux-pvh, linux-pvh-2  Debian's cloud kernel as a PVH domU (1 and 2
 #                  vCPUs) to its /init, its checks, poweroff, memory back
+#                  (also on ryzen's SVM: BXCPU=ryzen BXNAME=ryzen BXHVM='hvm: SVM (...)',
+#                  as tests/boot/bochs_svm.sh does)
 # Prints one PASS/FAIL line per case and "bochs: N passed, M failed".
 #
 # Bochs' exit status says nothing (it is 1 for a clean shutdown as well as a
@@ -28,6 +30,10 @@ BOCHS_TIMEOUT=${BOCHS_TIMEOUT:-300}
 BXCPU=${BXCPU:-corei7_skylake_x}
 BXIPS=${BXIPS:-20000000}
 BXCOUNT=${BXCOUNT:-2}      # two CPUs: exercises x2APIC start-up IPIs
+# Another model for the Linux cases (tests/boot/bochs_svm.sh runs them on
+# ryzen's SVM): the case-name part and the 'hvm:' line it must print.
+BXNAME=${BXNAME:-skylake-x}
+BXHVM=${BXHVM:-hvm: VMX (EPT, VPID, unrestricted guest, preemption timer)}
 
 # write_bochsrc FILE: headless config. Debian's Bochs lacks the 'nogui'
 # display, and rfb with timeout=0 does not wait for a VNC client.
@@ -214,7 +220,7 @@ case_bochs_linux_pvh() {
         "$dom0" "$dir/vmlinuz console=hvc0 loglevel=4" "$initrd" || { fail "tools/mkiso.sh failed"; return; }
     BXMEGS=512 BXCOUNT=$vcpus bochs_run
     [ "$CASE_STATUS" = 124 ] && fail "timed out after ${BOCHS_TIMEOUT} s"
-    expect_line "hvm: VMX (EPT, VPID, unrestricted guest, preemption timer)"
+    expect_line "$BXHVM"
     expect_line "build: domain 1 'linux': PVH ELF kernel"
     expect_line "(d1) keel-linux: init reached"
     expect_line "(d1) keel-vmx-linux: kernel ${kernel##*vmlinuz-}"
@@ -243,7 +249,7 @@ run_case() {
     if [ ${#ONLY[@]} -gt 0 ] && ! printf '%s\n' "${ONLY[@]}" | grep -qxF "$name"; then
         return
     fi
-    case_begin "bochs-skylake-x-$name"
+    case_begin "bochs-$BXNAME-$name"
     "$@"
     OUT+=$(case_end)$'\n'
 }

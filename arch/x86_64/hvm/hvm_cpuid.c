@@ -29,6 +29,7 @@ static void hvm_cpuid_policy(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32
         r[2] |= 1U << 21;
         r[2] &= ~(1U << 24);            /* no TSC-deadline timer */
         r[1] = (r[1] & 0x00ffffff) | pvh_lapic_id(v->id) << 24;
+        r[2] &= ~(1U << 3);             /* MONITOR/MWAIT: intercepted, #UD */
         r[2] &= ~(1U << 27);            /* OSXSAVE: follows the guest's CR4 */
         if (hvm_vendor->get_reg(v, HVM_REG_CR4) & (1UL << 18))
             r[2] |= (r[2] & (1U << 26)) << 1;
@@ -42,6 +43,9 @@ static void hvm_cpuid_policy(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32
         break;
     case 0x80000001:
         r[3] &= ~(1U << 27);            /* RDTSCP: likewise */
+        r[2] &= ~(1U << 29);            /* MONITORX/MWAITX: intercepted as MONITOR/
+                                         * MWAIT (APM vol. 2 15.9), #UD; Linux 6.1
+                                         * would use them in udelay */
         break;
     case 0x8000000a:                    /* SVM features: no nested SVM (Xen: empty) */
         r[0] = r[1] = r[2] = r[3] = 0;

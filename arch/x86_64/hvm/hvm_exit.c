@@ -96,10 +96,22 @@ static bool xsetbv_exit(struct vcpu *v, struct cpu_regs *regs, const struct hvm_
     return true;
 }
 
+/* PAUSE exits only after a run of them (SVM pause filter): the guest spins,
+ * likely on a lock a descheduled vCPU holds; let another vCPU run. The
+ * exit comes before the PAUSE runs: stepped over when its length is known
+ * (a PAUSE may carry prefixes), else it simply runs again after the yield
+ * (a hint, harmless twice; the filter's count starts afresh). */
 static bool pause_exit(struct vcpu *v, struct cpu_regs *regs, const struct hvm_exit *e)
 {
-    (void)v;
-    hvm_skip_insn(regs, e, 2);
+    static bool logged;
+    if (!logged) {
+        logged = true;
+        log_info("hvm: domain %u vcpu %u spun past the pause filter: yields (logged once)\n",
+                 v->d->id, v->id);
+    }
+    if (e->insn_len)
+        hvm_skip_insn(regs, e, 0);
+    sched_yield();
     return true;
 }
 

@@ -25,7 +25,7 @@ static const struct hvm_vendor_ops *pick(void)
 
 static void select_on_boot_cpu(void)
 {
-    char features[96] = "";
+    char features[160] = "";
     const struct hvm_vendor_ops *ops = opt_hvm ? pick() : NULL;
     if (!ops) {
         log_info("hvm: none%s\n", !opt_hvm ? " (hvm=off)" : " (no SVM or VMX)");

@@ -3,7 +3,7 @@
  * state VMRUN does not save (VMSAVE/VMLOAD: FS/GS/TR/LDTR with their hidden
  * parts, KERNEL_GS_BASE, STAR/LSTAR/CSTAR/SFMASK, SYSENTER_*), and the ASID
  * allocator. Facts: AMD APM vol. 2, 15.4 (enabling SVM), 15.5.1 (VMRUN),
- * 15.16 (TLB control, ASIDs). */
+ * 15.16 (TLB control, ASIDs), 15.15 (VMCB clean bits). */
 #include "vmcb.h"
 #include <keel/cpufeature.h>
 #include <keel/hvm_vendor.h>
@@ -14,13 +14,15 @@
 #include <keel/string.h>
 #include <keel/x86.h>
 
-bool svm_has_nrips, svm_has_flush_by_asid, svm_has_decode_assists;
+bool svm_has_nrips, svm_has_flush_by_asid, svm_has_clean_bits;
+bool svm_has_decode_assists, svm_has_pause_filter, svm_has_pause_thresh;
 uint32_t svm_nr_asids;
 
 struct svm_cpu {
     paddr_t hsave, host_area;
     uint32_t next_asid;
     uint64_t generation;            /* bumps when the ASIDs run out (all flushed) */
+    const void *last_vmcb;          /* the last VMCB VMRUN'd here (clean bits) */
 };
 static struct svm_cpu svm_cpus[NR_CPUS];
 
@@ -37,9 +39,13 @@ bool svm_probe(char *features, size_t len)
     }
     cpuid_count(0x8000000a, 0, &a, &b, &c, &d);
     bool npt = d & (1U << 0);
+    /* CPUID Fn8000_000A EDX (APM vol. 3, appendix E, "SVM Features"). */
     svm_has_nrips = d & (1U << 3);
+    svm_has_clean_bits = d & (1U << 5);
     svm_has_flush_by_asid = d & (1U << 6);
     svm_has_decode_assists = d & (1U << 7);
+    svm_has_pause_filter = d & (1U << 10);
+    svm_has_pause_thresh = d & (1U << 12);
     svm_nr_asids = b;
     if (!npt) {
         snprintf(features, len, "no nested paging");
@@ -49,9 +55,14 @@ bool svm_probe(char *features, size_t len)
         snprintf(features, len, "%u ASIDs", svm_nr_asids);
         return false;
     }
-    snprintf(features, len, "NPT, ASIDs %u, %sNRIPS, %sflush-by-ASID, %sdecode assists",
+    if (svm_clean_check)
+        log_info("svm: VMCB clean-bit check on (svm_clean_check)\n");
+    snprintf(features, len,
+             "NPT, ASIDs %u, %sNRIPS, %sflush-by-ASID, %sclean bits, %sdecode assists, %s",
              svm_nr_asids, svm_has_nrips ? "" : "no ", svm_has_flush_by_asid ? "" : "no ",
-             svm_has_decode_assists ? "" : "no ");
+             svm_has_clean_bits ? "" : "no ", svm_has_decode_assists ? "" : "no ",
+             !svm_has_pause_filter ? "no pause filter" :
+             svm_has_pause_thresh ? "pause filter+threshold" : "pause filter");
     return true;
 }
 
@@ -75,6 +86,7 @@ int svm_cpu_enable(void)
     wrmsr(MSR_VM_HSAVE_PA, c->hsave);
     c->next_asid = 1;
     c->generation = 1;
+    c->last_vmcb = NULL;
     return 0;
 }
 
@@ -109,5 +121,16 @@ void svm_asid_for_entry(struct svm_vcpu *s)
     s->asid_gen = c->generation;
     s->last_cpu = cpu;
     s->flush_pending = false;
-    s->vmcb->asid = s->asid;
+    vmcb_set(s, asid, s->asid);
+}
+
+uint32_t svm_clean_for_entry(struct svm_vcpu *s)
+{
+    struct svm_cpu *c = &svm_cpus[smp_processor_id()];
+    bool use = svm_has_clean_bits || svm_clean_check;
+    uint32_t clean = vmcb_clean_for_entry(&s->clean, (int)smp_processor_id(), &c->last_vmcb,
+                                          s->vmcb, use ? VMCB_CLEAN_USED : 0);
+    if (svm_clean_check)
+        svm_clean_check_entry(s, clean);
+    return svm_has_clean_bits ? clean : 0;      /* without the feature: always 0 */
 }

@@ -98,11 +98,13 @@ void svm_run(struct vcpu *v, struct cpu_regs *regs, struct hvm_exit *exit)
 {
     struct svm_vcpu *s = svm_of(v);
     struct vmcb *vm = s->vmcb;
+    /* RIP, RSP, RFLAGS, RAX and EVENTINJ are never cached (no clean bit). */
     vm->rip = regs->rip;
     vm->rsp = regs->rsp;
     vm->rflags = regs->rflags;
     vm->rax = regs->rax;
     svm_asid_for_entry(s);
+    vm->clean = svm_clean_for_entry(s);    /* last: the ASID may just have changed */
     /* With GIF clear nothing is delivered to the host; IF set means that
      * physical interrupts arriving in the guest exit (V_INTR_MASKING). */
     clgi();
@@ -110,6 +112,8 @@ void svm_run(struct vcpu *v, struct cpu_regs *regs, struct hvm_exit *exit)
     svm_enter(s->vmcb_pa, regs, svm_host_area());
     irq_disable();
     stgi();
+    if (svm_clean_check)
+        svm_clean_check_exit(s);
     regs->rip = vm->rip;
     regs->rsp = vm->rsp;
     regs->rflags = vm->rflags;

@@ -1,7 +1,9 @@
 /* SVM per vCPU: the VMCB with its intercepts, the MSR and I/O permission
  * maps, and the vendor-neutral accessors (keel/hvm_vendor.h). A new VMCB
  * holds the PVH 32-bit entry state (docs/misc/pvh.pandoc in Xen: protected
- * mode, paging off, flat 4 GiB CS/DS/ES/SS); the builder sets RIP and RBX. */
+ * mode, paging off, flat 4 GiB CS/DS/ES/SS); the builder sets RIP and RBX.
+ * VMCB fields VMRUN may cache are written through vmcb_set/vmcb_dirty_at
+ * (vmcb.h) so their clean bits are cleared; a new VMCB is all dirty. */
 #include "vmcb.h"
 #include <keel/alloc.h>
 #include <keel/errno.h>
@@ -19,6 +21,15 @@
 #define ATTR_TSS32  0x08b           /* P, busy 32-bit TSS */
 #define ATTR_LDT    0x082           /* P, LDT */
 
+/* Pause filter (APM vol. 2, 15.14.4-5): a PAUSE exits only after this many
+ * in one run, and with the threshold only when each came within this many
+ * cycles of the one before (a spin loop), so a guest spinning on a lock
+ * its descheduled sibling holds gives the CPU away (hvm_exit.c pause_exit)
+ * while occasional PAUSEs never exit. */
+#define PAUSE_FILTER_COUNT  3000
+#define PAUSE_FILTER_THRESH 1000
+
+/* Writes the whole VMCB directly: the caller marks it all dirty. */
 static void set_initial_state(struct vmcb *vm)
 {
     vm->intercept_exc = 0;
@@ -32,6 +43,12 @@ static void set_initial_state(struct vmcb *vm)
     /* Guest RFLAGS.IF masks virtual interrupts only; the host's IF (on
      * during the run) decides about physical ones, which exit. */
     vm->vintr = SVM_VINTR_MASKING;
+    if (svm_has_pause_filter) {
+        vm->intercept1 |= SVM_I1_PAUSE;
+        vm->pause_filter_count = PAUSE_FILTER_COUNT;
+        if (svm_has_pause_thresh)
+            vm->pause_filter_thresh = PAUSE_FILTER_THRESH;
+    }
     vm->cs = (struct vmcb_seg){ .sel = 0x10, .attr = ATTR_CODE32, .limit = 0xffffffff };
     struct vmcb_seg data = { .sel = 0x18, .attr = ATTR_DATA32, .limit = 0xffffffff };
     vm->ds = vm->es = vm->ss = data;
@@ -77,6 +94,9 @@ static int svm_vcpu_create(struct vcpu *v)
     s->vmcb->iopm_base_pa = virt_to_phys(s->iopm);
     s->last_cpu = -1;
     set_initial_state(s->vmcb);
+    vmcb_clean_forget(&s->clean);   /* a freed VMCB's copy may be cached at this address */
+    if (svm_clean_check)
+        s->clean_snap = alloc_pages(0); /* none: no check for this vCPU */
     v->hvm_vendor_state = s;
     return 0;
 }
@@ -89,6 +109,8 @@ static void svm_vcpu_destroy(struct vcpu *v)
     free_pages(s->vmcb, 0);
     free_pages(s->msrpm, MSRPM_ORDER);
     free_pages(s->iopm, IOPM_ORDER);
+    if (s->clean_snap)
+        free_pages(s->clean_snap, 0);
     kfree(s);
     v->hvm_vendor_state = NULL;
 }
@@ -126,15 +148,25 @@ static void svm_get_seg(struct vcpu *v, enum hvm_seg_id id, struct hvm_seg *out)
     *out = s ? (struct hvm_seg){ s->sel, s->attr, s->limit, s->base } : (struct hvm_seg){ 0 };
 }
 
+/* State written into a vCPU that is not the one running here is a load
+ * from outside (VCPUOP_initialise, STARTUP): reload everything. */
+static void note_outside_write(struct vcpu *v)
+{
+    if (v != current_vcpu())
+        vmcb_clean_forget(&svm_of(v)->clean);
+}
+
 static void svm_set_seg(struct vcpu *v, enum hvm_seg_id id, const struct hvm_seg *in)
 {
-    struct vmcb *vm = svm_of(v)->vmcb;
-    struct vmcb_seg *s = seg_of(vm, id);
+    struct svm_vcpu *sv = svm_of(v);
+    struct vmcb_seg *s = seg_of(sv->vmcb, id);
     if (!s)
         return;
+    note_outside_write(v);
     *s = (struct vmcb_seg){ in->sel, in->attr, in->limit, in->base };
+    vmcb_dirty_at(sv, s);
     if (id == HVM_SEG_SS)
-        vm->cpl = (in->attr >> 5) & 3;     /* the VMCB's CPL follows SS.DPL */
+        vmcb_set(sv, cpl, (in->attr >> 5) & 3);    /* the VMCB's CPL follows SS.DPL */
 }
 
 static uint64_t *reg_of(struct vmcb *vm, enum hvm_reg r)
@@ -176,10 +208,12 @@ static uint64_t svm_get_reg(struct vcpu *v, enum hvm_reg r)
 
 static void svm_set_reg(struct vcpu *v, enum hvm_reg r, uint64_t val)
 {
-    struct vmcb *vm = svm_of(v)->vmcb;
-    uint64_t *p = reg_of(vm, r);
+    struct svm_vcpu *s = svm_of(v);
+    uint64_t *p = reg_of(s->vmcb, r);
     if (!p)
         return;
+    note_outside_write(v);
+    vmcb_dirty_at(s, p);
     if (r == HVM_REG_INTR_SHADOW) {
         *p = (*p & ~1UL) | (val & 1);
         return;
@@ -204,29 +238,30 @@ static void svm_inject(struct vcpu *v, const struct hvm_event *ev)
     uint64_t e = ev->vector | ((uint64_t)type[ev->type] << SVM_EVT_TYPE_SHIFT) | SVM_EVT_VALID;
     if (ev->has_error)
         e |= SVM_EVT_EV | ((uint64_t)ev->error << 32);
-    svm_of(v)->vmcb->eventinj = e;
+    svm_of(v)->vmcb->eventinj = e;     /* never cached: no clean bit */
 }
 
 /* A virtual interrupt request (V_IRQ, priority over any TPR) that the
  * guest takes when it can: the VINTR intercept fires instead of delivery. */
 static void svm_set_intr_window(struct vcpu *v, bool on)
 {
-    struct vmcb *vm = svm_of(v)->vmcb;
+    struct svm_vcpu *s = svm_of(v);
+    struct vmcb *vm = s->vmcb;
     if (on) {
-        vm->vintr |= SVM_VINTR_IRQ | SVM_VINTR_IGN_TPR;
-        vm->intercept1 |= SVM_I1_VINTR;
+        vmcb_set(s, vintr, vm->vintr | SVM_VINTR_IRQ | SVM_VINTR_IGN_TPR);
+        vmcb_set(s, intercept1, vm->intercept1 | SVM_I1_VINTR);
     } else {
-        vm->vintr &= ~(SVM_VINTR_IRQ | SVM_VINTR_IGN_TPR);
-        vm->intercept1 &= ~SVM_I1_VINTR;
+        vmcb_set(s, vintr, vm->vintr & ~(SVM_VINTR_IRQ | SVM_VINTR_IGN_TPR));
+        vmcb_set(s, intercept1, vm->intercept1 & ~SVM_I1_VINTR);
     }
 }
 
 static void svm_set_npt_root(struct vcpu *v, paddr_t root)
 {
-    struct vmcb *vm = svm_of(v)->vmcb;
-    vm->n_cr3 = root;
-    vm->np_ctrl |= 1;
-    svm_of(v)->flush_pending = true;
+    struct svm_vcpu *s = svm_of(v);
+    vmcb_set(s, n_cr3, root);
+    vmcb_set(s, np_ctrl, s->vmcb->np_ctrl | 1);
+    s->flush_pending = true;
 }
 
 static void svm_flush_guest_tlb(struct vcpu *v)
@@ -236,10 +271,12 @@ static void svm_flush_guest_tlb(struct vcpu *v)
 
 static void svm_set_tsc_offset(struct vcpu *v, int64_t off)
 {
-    svm_of(v)->vmcb->tsc_offset = (uint64_t)off;
+    vmcb_set(svm_of(v), tsc_offset, (uint64_t)off);
 }
 
-/* MSRPM (APM 15.11): 2 bits per MSR (read, write) in three 2 KiB ranges. */
+/* MSRPM (APM 15.11): 2 bits per MSR (read, write) in three 2 KiB ranges.
+ * The maps' contents are not VMCB state: only their base addresses have a
+ * clean bit (IOPM), and those never change. */
 static long msrpm_bit(uint32_t msr)
 {
     if (msr < 0x2000)

@@ -7,6 +7,7 @@
 #include <keel/types.h>
 #include <keel/compiler.h>
 #include <keel/vcpu.h>
+#include <keel/vmcb_clean.h>
 
 struct vmcb_seg {
     uint16_t sel, attr;
@@ -81,6 +82,21 @@ BUILD_BUG_ON(__builtin_offsetof(struct vmcb, rsp) != 0x5d8);
 BUILD_BUG_ON(__builtin_offsetof(struct vmcb, rax) != 0x5f8);
 BUILD_BUG_ON(__builtin_offsetof(struct vmcb, cr2) != 0x640);
 BUILD_BUG_ON(__builtin_offsetof(struct vmcb, g_pat) != 0x668);
+/* The offsets keel/vmcb_clean.h groups by (APM vol. 2 appendix B). */
+BUILD_BUG_ON(__builtin_offsetof(struct vmcb, pause_filter_count) != 0x3e);
+BUILD_BUG_ON(__builtin_offsetof(struct vmcb, tsc_offset) != 0x50);
+BUILD_BUG_ON(__builtin_offsetof(struct vmcb, asid) != 0x58);
+BUILD_BUG_ON(__builtin_offsetof(struct vmcb, vintr) != 0x60);
+BUILD_BUG_ON(__builtin_offsetof(struct vmcb, np_ctrl) != 0x90);
+BUILD_BUG_ON(__builtin_offsetof(struct vmcb, n_cr3) != 0xb0);
+BUILD_BUG_ON(__builtin_offsetof(struct vmcb, clean) != 0xc0);
+BUILD_BUG_ON(__builtin_offsetof(struct vmcb, gdtr) != 0x460);
+BUILD_BUG_ON(__builtin_offsetof(struct vmcb, idtr) != 0x480);
+BUILD_BUG_ON(__builtin_offsetof(struct vmcb, tr) != 0x490);
+BUILD_BUG_ON(__builtin_offsetof(struct vmcb, cpl) != 0x4cb);
+BUILD_BUG_ON(__builtin_offsetof(struct vmcb, cr4) != 0x548);
+BUILD_BUG_ON(__builtin_offsetof(struct vmcb, dr7) != 0x560);
+BUILD_BUG_ON(__builtin_offsetof(struct vmcb, star) != 0x600);
 
 /* intercept1 (vector 3 of the control area) */
 #define SVM_I1_INTR         (1U << 0)
@@ -170,16 +186,43 @@ struct svm_vcpu {
     uint64_t asid_gen;              /* the CPU generation the ASID belongs to */
     int last_cpu;                   /* -1: never ran */
     bool flush_pending;             /* flush_guest_tlb: new ASID before next entry */
+    struct vmcb_clean clean;        /* which cached groups were written (clean bits) */
+    uint8_t *clean_snap;            /* svm_clean_check: the VMCB at the last #VMEXIT */
+    bool clean_snap_valid;
 };
 
+/* Every write to a VMCB field that VMRUN may cache (keel/vmcb_clean.h) goes
+ * through one of these two, so its clean bit is cleared for the next VMRUN.
+ * Fields never cached (RIP, RSP, RFLAGS, RAX, EVENTINJ, TLB_CONTROL, the
+ * interrupt shadow, the VMLOAD state) may be written directly. */
+#define vmcb_set(s, field, val) do {                                            \
+        (s)->vmcb->field = (val);                                               \
+        vmcb_clean_mark(&(s)->clean,                                            \
+                        vmcb_clean_group(__builtin_offsetof(struct vmcb, field))); \
+    } while (0)
+
+/* The field at `p` inside s's VMCB was (or is about to be) written. */
+static inline void vmcb_dirty_at(struct svm_vcpu *s, const void *p)
+{
+    vmcb_clean_mark(&s->clean, vmcb_clean_group((size_t)((const char *)p -
+                                                         (const char *)s->vmcb)));
+}
+
 /* Per-CPU facts the backend found (svm_cpu.c). */
-extern bool svm_has_nrips, svm_has_flush_by_asid, svm_has_decode_assists;
+extern bool svm_has_nrips, svm_has_flush_by_asid, svm_has_clean_bits,
+            svm_has_decode_assists, svm_has_pause_filter, svm_has_pause_thresh;
 unsigned svm_insn_bytes(struct vcpu *v, uint8_t *buf);
 extern uint32_t svm_nr_asids;
 /* This CPU's host save area (VMSAVE/VMLOAD) and ASID allocator. */
 paddr_t svm_host_area(void);
 /* Picks v's ASID for an entry on this CPU; sets vmcb->tlb_control. */
 void svm_asid_for_entry(struct svm_vcpu *s);
+/* The clean field for s's VMRUN on this CPU now (0 without clean bits). */
+uint32_t svm_clean_for_entry(struct svm_vcpu *s);
+/* svm_clean_check.c: the boot option, and its two hooks around VMRUN. */
+extern bool svm_clean_check;
+void svm_clean_check_entry(struct svm_vcpu *s, uint32_t clean);
+void svm_clean_check_exit(struct svm_vcpu *s);
 
 /* svm_entry.S: VMSAVE host, VMLOAD guest, VMRUN, VMSAVE guest, VMLOAD
  * host, with GPRs from/to regs (except RAX/RSP: the VMCB's). */

@@ -20,6 +20,7 @@
 # before it marks the CPU as in the guest) and AMD has no preemption timer
 # to fall back on; QEMU's SVM and real CPUs exit on the interrupt.
 # Logs: NAME.bochs-MODEL.log; summary "keel-pvh-bochs: N passed, M failed".
+# KEEL_OPTS (QEMU only) adds Keel options, e.g. KEEL_OPTS=svm_clean_check.
 set -u
 cd "$(dirname "$0")/../../.." || exit 2
 T=60 BOCHS=""
@@ -27,7 +28,7 @@ while [ $# -gt 0 ]; do case $1 in
     -t) T=$2; shift 2;;
     -b) BOCHS=corei7_skylake_x; shift
         case ${1:-} in ''|-*|pvh_*|*.elf) ;; *) BOCHS=$1; shift;; esac;;
-    -h|-*) sed -n '2,21p' "$0"; exit 2;;
+    -h|-*) sed -n '2,22p' "$0"; exit 2;;
     *) break;;
 esac; done
 
@@ -63,7 +64,7 @@ kernel() {
 boot() {    # LOG KEEL-OPTIONS QEMU-OPTIONS SMP INITRDS
     timeout "$T" qemu-system-x86_64 -accel tcg -cpu max -m 512 -smp "$4" $3 -nographic -no-reboot \
         -display none -net none -monitor none -serial "file:$1" -kernel build/keel.elf \
-        -append "console=com1 $2" -initrd "$5" </dev/null >/dev/null 2>&1
+        -append "console=com1 $2 ${KEEL_OPTS:-}" -initrd "$5" </dev/null >/dev/null 2>&1
 }
 
 # Boots Keel in Bochs from a GRUB ISO (settings as tests/boot/bochs.sh:
