@@ -24,6 +24,7 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
+. "$HERE/bochs_lib.sh"
 
 ISO=${ISO:-$ROOT/build/keel-selftest.iso}
 BOCHS_TIMEOUT=${BOCHS_TIMEOUT:-300}
@@ -35,53 +36,13 @@ BXCOUNT=${BXCOUNT:-2}      # two CPUs: exercises x2APIC start-up IPIs
 BXNAME=${BXNAME:-skylake-x}
 BXHVM=${BXHVM:-hvm: VMX (EPT, VPID, unrestricted guest, preemption timer)}
 
-# write_bochsrc FILE: headless config. Debian's Bochs lacks the 'nogui'
-# display, and rfb with timeout=0 does not wait for a VNC client.
-# clock sync=none makes runs deterministic (emulated time = instructions).
-write_bochsrc() {
-    cat >"$1" <<EOF
-megs: ${BXMEGS:-256}
-romimage: file=/usr/share/bochs/BIOS-bochs-latest, options=fastboot
-vgaromimage: file=/usr/share/vgabios/vgabios.bin
-cpu: model=$BXCPU, count=$BXCOUNT, ips=$BXIPS, reset_on_triple_fault=0
-ata0-master: type=cdrom, path=$ISO, status=inserted
-boot: cdrom
-display_library: rfb, options="timeout=0"
-com1: enabled=1, mode=file, dev=$CASE_LOG
-speaker: enabled=0
-sound: driver=dummy
-mouse: enabled=0
-log: $LOG_DIR/$CASE.bochs.log
-panic: action=fatal
-error: action=report
-info: action=report
-debug: action=ignore
-clock: sync=none, time0=1
-EOF
-}
-
-# bochs_run: boot until Keel powers off, crashes, halts or reboots (Bochs
-# would boot again), the log shows $BOCHS_STOP (if set), Bochs exits, or
-# time runs out.
+# bochs_run: boot $ISO (bochs_lib.sh) until Keel powers off, crashes, halts
+# or reboots (Bochs would boot again), a line matches the extended regular
+# expression $BOCHS_STOP (if set), Bochs exits, or time runs out.
 bochs_run() {
-    local rc=$LOG_DIR/$CASE.rc pid i
-    write_bochsrc "$LOG_DIR/$CASE.bochsrc"
-    echo c >"$rc"          # the debugger build stops before the first instruction
-    timeout --kill-after=5 "$BOCHS_TIMEOUT" bochs -q -f "$LOG_DIR/$CASE.bochsrc" -rc "$rc" \
-        </dev/null >"$LOG_DIR/$CASE.bochs.out" 2>&1 &
-    pid=$!
-    for ((i = 0; i < BOCHS_TIMEOUT * 2; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        if log_has "keel: powering off" || log_has "*** FATAL" || log_has ": halting the machine" ||
-           log_has "keel: rebooting" || { [ -n "${BOCHS_STOP:-}" ] && log_has "$BOCHS_STOP"; }; then
-            sleep 2         # let the last lines reach the log
-            break
-        fi
-        sleep 0.5
-    done
-    kill -0 "$pid" 2>/dev/null && kill "$pid" 2>/dev/null
-    wait "$pid"
-    CASE_STATUS=$?
+    bochs_boot "$LOG_DIR/$CASE" "$ISO" "$BOCHS_TIMEOUT" \
+        "keel: powering off|\*\*\* FATAL|: halting the machine|keel: rebooting${BOCHS_STOP:+|$BOCHS_STOP}"
+    CASE_STATUS=$BOCHS_STATUS
 }
 
 # expect_feature TOKEN: "+vmx" etc. on the "cpu: features:" line.

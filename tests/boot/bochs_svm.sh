@@ -14,53 +14,21 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
+. "$HERE/bochs_lib.sh"
 . "$HERE/pvh_cases.sh"
 
 BOCHS_TIMEOUT=${BOCHS_TIMEOUT:-300}
 SVM_LINE='hvm: SVM (NPT, ASIDs 32768, NRIPS, flush-by-ASID, no clean bits, no decode assists, pause filter)'
 
-write_bochsrc() {       # FILE ISO
-    cat >"$1" <<EOF2
-megs: 256
-romimage: file=/usr/share/bochs/BIOS-bochs-latest, options=fastboot
-vgaromimage: file=/usr/share/vgabios/vgabios.bin
-cpu: model=ryzen, count=2, ips=20000000, reset_on_triple_fault=0
-ata0-master: type=cdrom, path=$2, status=inserted
-boot: cdrom
-display_library: rfb, options="timeout=0"
-com1: enabled=1, mode=file, dev=$CASE_LOG
-speaker: enabled=0
-sound: driver=dummy
-mouse: enabled=0
-log: $LOG_DIR/$CASE.bochs.log
-panic: action=fatal
-error: action=report
-info: action=ignore
-debug: action=ignore
-clock: sync=none, time0=1
-EOF2
-}
-
 case_bochs_svm_smoke() {
-    local iso=$ROOT/build/keel-bochs-svm.iso rc=$LOG_DIR/$CASE.rc pid i
+    local iso=$ROOT/build/keel-bochs-svm.iso
     need_tool bochs timeout || return
     pvh_need_smoke || return
     need_file /usr/share/bochs/BIOS-bochs-latest /usr/share/vgabios/vgabios.bin || return
     "$ROOT/tools/mkiso.sh" "$KEEL_ELF" "$iso" 0 "dom0=pvh dom0_mem=16M dom0_max_vcpus=2" \
         "$PVH_SMOKE_ELF" >/dev/null 2>&1 || { fail "tools/mkiso.sh failed"; return; }
-    write_bochsrc "$LOG_DIR/$CASE.bochsrc" "$iso"
-    echo c >"$rc"
-    timeout --kill-after=5 "$BOCHS_TIMEOUT" bochs -q -f "$LOG_DIR/$CASE.bochsrc" -rc "$rc" \
-        </dev/null >"$LOG_DIR/$CASE.bochs.out" 2>&1 &
-    pid=$!
-    for ((i = 0; i < BOCHS_TIMEOUT * 2; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        log_has "keel: powering off" || log_has "*** FATAL" || log_has "keel: rebooting" || { sleep 0.5; continue; }
-        sleep 2
-        break
-    done
-    kill -0 "$pid" 2>/dev/null && kill "$pid" 2>/dev/null
-    wait "$pid"
+    BXCPU=ryzen BXCOUNT=2 BXINFO=ignore bochs_boot "$LOG_DIR/$CASE" "$iso" "$BOCHS_TIMEOUT" \
+        'keel: powering off|\*\*\* FATAL|keel: rebooting'
     expect_banner
     expect_regex '^hvm: SVM \(NPT, ASIDs [0-9]+, NRIPS, flush-by-ASID, no clean bits, no decode assists, pause filter\)' \
         "'hvm: SVM (NPT, ASIDs N, NRIPS, flush-by-ASID, no clean bits, no decode assists, pause filter)'"

@@ -2,10 +2,13 @@
 # tests/guests/t_<name>.c, linked with tests/guests/lib/. They run in guest
 # kernel mode (ring 3) under a Xen-ABI hypervisor: no PIE, kernel code model
 # (linked at 0xffffffff80000000), no red zone (the hypervisor builds bounce
-# frames just below the interrupted RSP), no SSE.
+# frames just below the interrupted RSP), no SSE. tests/guests/common/ is
+# the part of the library the PVH kernels (pvh/pvh.mk) build too.
 GUEST_DIR      := tests/guests
 GUEST_B        := $(B)/guests
-GUEST_LIB_SRCS := $(wildcard $(GUEST_DIR)/lib/*.c) $(wildcard $(GUEST_DIR)/lib/*.S)
+GUEST_COMMON   := $(GUEST_DIR)/common
+GUEST_LIB_SRCS := $(wildcard $(GUEST_DIR)/lib/*.c) $(wildcard $(GUEST_DIR)/lib/*.S) \
+                  $(wildcard $(GUEST_COMMON)/*.c)
 # Pure pieces of the hypervisor's library the test kernels share with it.
 GUEST_HVLIB    := hv/lib/string.c hv/lib/vsnprintf.c
 GUEST_LIB_OBJS := $(patsubst $(GUEST_DIR)/%,$(GUEST_B)/obj/%.o,$(GUEST_LIB_SRCS)) \
@@ -16,10 +19,10 @@ GUEST_LDS      := $(GUEST_DIR)/lib/guest.ld
 
 GUEST_CFLAGS  := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
                  -ffreestanding -fno-builtin -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
-                 -Iinclude -I$(GUEST_DIR)/lib -fno-pie -mcmodel=kernel -fno-stack-protector \
+                 -Iinclude -I$(GUEST_DIR)/lib -I$(GUEST_COMMON) -fno-pie -mcmodel=kernel -fno-stack-protector \
                  -fno-asynchronous-unwind-tables -fno-omit-frame-pointer -mno-red-zone \
                  -mgeneral-regs-only -fcf-protection=none -fno-tree-loop-distribute-patterns -MMD -MP
-GUEST_ASFLAGS := -Iinclude -I$(GUEST_DIR)/lib -D__ASSEMBLY__ -MMD -MP
+GUEST_ASFLAGS := -Iinclude -I$(GUEST_DIR)/lib -I$(GUEST_COMMON) -D__ASSEMBLY__ -MMD -MP
 GUEST_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack \
                  --build-id=none --no-warn-rwx-segments -T $(GUEST_LDS)
 

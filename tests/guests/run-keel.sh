@@ -9,6 +9,7 @@
 # Serial logs: build/guests/logs/NAME.keel.log.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
+. tests/guests/run_lib.sh
 T=60
 while getopts "t:h" o; do case $o in
     t) T=$OPTARG;;
@@ -16,29 +17,13 @@ while getopts "t:h" o; do case $o in
 esac; done
 shift $((OPTIND - 1))
 
-elfs=()
-if [ $# -eq 0 ]; then
-    elfs=(build/guests/*.elf)
-    [ -e "${elfs[0]}" ] || { echo "run-keel: no build/guests/*.elf (make guests)" >&2; exit 2; }
-else
-    for a in "$@"; do
-        case $a in *.elf) elfs+=("$a");; *) elfs+=("build/guests/$a.elf");; esac
-    done
-fi
+elfs_of build/guests run-keel guests "$@"
 
-# Per-test machine shape from a "guest-run: smp=N vcpus=M" line in the
-# test's source (default: 2 CPUs, 1 vCPU, expect=pass; qemu=OPTS adds QEMU
-# options with + for spaces, e.g. qemu=-icount+shift=0; expect=crash: the
-# hypervisor must crash the domain, judged from its log).
-run_shape() {
-    local src="tests/guests/t_$1.c" line
-    smp=2 vcpus=1 expect=pass qemu=
-    line=$(grep -o 'guest-run:.*' "$src" 2>/dev/null | head -1)
-    for kv in ${line#guest-run:}; do
-        case $kv in smp=*) smp=${kv#smp=};; vcpus=*) vcpus=${kv#vcpus=};; expect=*) expect=${kv#expect=};;
-            qemu=*) qemu=${kv#qemu=}; qemu=${qemu//+/ };; esac
-    done
-}
+# Per-test machine shape from the "guest-run:" line in the test's source
+# (run_lib.sh guest_shape: smp=N vcpus=M, qemu=OPTS e.g.
+# qemu=-icount+shift=0, expect=crash: the hypervisor must crash the domain,
+# judged from its log).
+run_shape() { guest_shape "tests/guests/t_$1.c"; }
 
 # Two guests at once: dom0 and an unprivileged domain (the second boot
 # module, `domu=`) share the machine. run_pair DOM0 DOMU SMP: both must
@@ -55,11 +40,8 @@ run_pair() {
     case $2 in *@*) au=" ${2#*@}"; au=${au//+/ };; esac
     shift 3
     # qemu=OPTS among the extras (+ for spaces) goes to QEMU, not to Keel.
-    local extra="" qopts="" w
-    for w in "$@"; do
-        case $w in qemu=*) qopts="$qopts ${w#qemu=}";; *) extra="$extra $w";; esac
-    done
-    qopts=${qopts//+/ }
+    local extra qopts
+    pair_extras "$@"
     local domu="domu=1:$du:32M"
     case " $extra" in *" domu="*) domu="";; esac
     [ -f "build/guests/$d0.elf" ] && [ -f "build/guests/$du.elf" ] || {
@@ -78,9 +60,7 @@ run_pair() {
     else
         grep -aq "(d1) keel-test: $du: PASS" "$log" || why="$why; the domU ($du) did not pass"
     fi
-    [ "$(grep -ac "destroyed, .* KiB returned" "$log")" -eq 2 ] || why="$why; not both domains destroyed"
-    grep -aq "released by force" "$log" && why="$why; references leaked"
-    grep -aq "mem: all domains gone, .* free as before" "$log" || why="$why; memory not all returned"
+    pair_teardown_why "$log"
     if [ -z "$why" ]; then
         echo "PASS pair $d0 (dom0) + $du (domU), $smp CPU(s)"; pass=$((pass + 1))
     else
@@ -103,8 +83,7 @@ for elf in "${elfs[@]}"; do
         -display none -net none -monitor none -serial "file:$log" -kernel build/keel.elf \
         -append "console=com1 dom0_max_vcpus=$vcpus" -initrd "$elf" </dev/null >/dev/null 2>&1
     rc=$?
-    verdicts=$(grep -a -o "keel-test: $name: .*" "$log" 2>/dev/null | tr -d '\r')
-    n=$(printf '%s' "$verdicts" | grep -c . || true)
+    read_verdicts "$name" "$log"
     if [ "$rc" -ne 0 ]; then
         echo "FAIL $name: QEMU ended with status $rc (124 = hang) (log: $log)"; fail=$((fail + 1))
     elif [ "$n" -ne 1 ]; then

@@ -8,6 +8,7 @@
 # are kept in build/guests/logs/NAME.xen.log.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
+. tests/guests/run_lib.sh
 T=60
 while getopts "t:h" o; do case $o in
     t) T=$OPTARG;;
@@ -15,36 +16,15 @@ while getopts "t:h" o; do case $o in
 esac; done
 shift $((OPTIND - 1))
 
-XEN_REF=${XEN_REF:-}
-for c in "$XEN_REF" /work/shared/tools/xen-ref ../shared/tools/xen-ref; do
-    [ -n "$c" ] && [ -x "$c" ] && { XEN_REF=$c; break; }
-done
-[ -x "$XEN_REF" ] || { echo "run-xen: xen-ref not found (set XEN_REF)" >&2; exit 2; }
+xen_ref_find
+elfs_of build/guests run-xen guests "$@"
 
-elfs=()
-if [ $# -eq 0 ]; then
-    elfs=(build/guests/*.elf)
-    [ -e "${elfs[0]}" ] || { echo "run-xen: no build/guests/*.elf (make guests)" >&2; exit 2; }
-else
-    for a in "$@"; do
-        case $a in *.elf) elfs+=("$a");; *) elfs+=("build/guests/$a.elf");; esac
-    done
-fi
-
-
-# Per-test machine shape from a "guest-run: smp=N vcpus=M" line in the
-# test's source (default: 2 CPUs, 1 vCPU, expect=pass; qemu=OPTS adds QEMU
-# options with + for spaces, e.g. qemu=-icount+shift=0; expect=crash: the
-# hypervisor must crash the domain, judged from its log).
+# Per-test machine shape: the "guest-run:" line in the test's source
+# (run_lib.sh guest_shape: smp=N vcpus=M qemu=OPTS expect=crash); xen=fails
+# marks a documented difference (below).
 run_shape() {
-    local src="tests/guests/t_$1.c" line
-    smp=2 vcpus=1 expect=pass qemu=
-    line=$(grep -o 'guest-run:.*' "$src" 2>/dev/null | head -1)
-    for kv in ${line#guest-run:}; do
-        case $kv in smp=*) smp=${kv#smp=};; vcpus=*) vcpus=${kv#vcpus=};; expect=*) expect=${kv#expect=};;
-            xen=fails) expect=xen-fails;;
-            qemu=*) qemu=${kv#qemu=}; qemu=${qemu//+/ };; esac
-    done
+    guest_shape "tests/guests/t_$1.c"
+    if [ "$xen" = fails ]; then expect="xen-fails"; fi
 }
 
 mkdir -p build/guests/logs
@@ -57,7 +37,7 @@ for elf in "${elfs[@]}"; do
     fi
     run_shape "$name"
     "$XEN_REF" -t "$T" -s "$smp" ${qemu:+-q "$qemu"} -x "dom0_max_vcpus=$vcpus" "$elf" > "$log" 2>&1
-    verdicts=$(grep -a -o "keel-test: $name: .*" "$log" | tr -d '\r')
+    read_verdicts "$name" "$log"
     if [ "$expect" = crash ]; then
         if grep -aq "Domain 0 (vcpu#0) crashed" "$log" && [ -z "$verdicts" ]; then
             echo "PASS $name (crashed by Xen)"; pass=$((pass + 1))
@@ -66,7 +46,6 @@ for elf in "${elfs[@]}"; do
         fi
         continue
     fi
-    n=$(printf '%s' "$verdicts" | grep -c . || true)
     # xen=fails: a documented way Xen differs from what Keel guarantees;
     # the test must still run to its verdict on Xen and fail there.
     if [ "$expect" = xen-fails ] && [ "$n" -eq 1 ] && [ "$verdicts" != "keel-test: $name: PASS" ]; then

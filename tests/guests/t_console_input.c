@@ -35,29 +35,6 @@ GUEST_TEST("console_input");
 #define E2BIG   7
 #define WAIT_NS (90ull * 1000000000ull)     /* per phase, system time */
 
-static uint64_t rdtsc(void)
-{
-    uint32_t lo, hi;
-    __asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
-    return (uint64_t)hi << 32 | lo;
-}
-
-static uint64_t system_time_ns(void)
-{
-    const volatile struct vcpu_time_info *t = &VCPU0->time;
-    uint32_t ver;
-    uint64_t ns;
-    do {
-        ver = t->version;
-        __asm__ __volatile__("" ::: "memory");
-        uint64_t d = rdtsc() - t->tsc_timestamp;
-        d = t->tsc_shift >= 0 ? d << t->tsc_shift : d >> -t->tsc_shift;
-        ns = t->system_time + (uint64_t)(((unsigned __int128)d * t->tsc_to_system_mul) >> 32);
-        __asm__ __volatile__("" ::: "memory");
-    } while ((ver & 1) || ver != t->version);
-    return ns;
-}
-
 static long cread(unsigned count, void *buf)
 {
     return HYPERVISOR_console_io(CONSOLEIO_read, count, buf);
@@ -69,8 +46,8 @@ static size_t read_exact(char *dst, size_t len)
 {
     static const unsigned piece[] = { 1, 7, 64 };
     size_t got = 0;
-    uint64_t end = system_time_ns() + WAIT_NS;
-    for (unsigned i = 0; got < len && system_time_ns() < end; i++) {
+    uint64_t end = pvclock_ns() + WAIT_NS;
+    for (unsigned i = 0; got < len && pvclock_ns() < end; i++) {
         unsigned want = piece[i % 3];
         if (want > len - got)
             want = (unsigned)(len - got);
@@ -156,8 +133,8 @@ static void phase_overflow(void)
     char buf[64];
     size_t ls = 0;
     printk("console_input: not reading for 8 s\n");
-    uint64_t end = system_time_ns() + 8000000000ull;
-    while (system_time_ns() < end)
+    uint64_t end = pvclock_ns() + 8000000000ull;
+    while (pvclock_ns() < end)
         HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
     printk("console_input: reading again\n");
     /* 'L's, then "end\n". */

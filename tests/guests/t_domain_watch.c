@@ -48,14 +48,11 @@ static void alone(void)
 /* The domids after "watch=" (':' or ',' between them). */
 static unsigned watch_list(domid_t *ids)
 {
-    const char *s = (const char *)start_info->cmd_line, *p = s;
-    for (; *p; p++)
-        if ((p == s || p[-1] == ' ' || p[-1] == '+') && !memcmp(p, "watch=", 6))
-            break;
-    if (!*p)
+    const char *p = cmdline_option("watch");
+    if (!p)
         return 0;
     unsigned n = 0;
-    for (p += 6; n < MAX_WATCH && *p >= '0' && *p <= '9';) {
+    for (; n < MAX_WATCH && *p >= '0' && *p <= '9';) {
         unsigned v = 0;
         while (*p >= '0' && *p <= '9')
             v = v * 10 + (unsigned)(*p++ - '0');

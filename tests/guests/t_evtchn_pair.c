@@ -50,29 +50,6 @@ static long status(uint16_t dom, uint32_t port, struct evtchn_status *s)
     return op(EVTCHNOP_status, s);
 }
 
-static uint64_t rdtsc(void)
-{
-    uint32_t lo, hi;
-    __asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
-    return ((uint64_t)hi << 32) | lo;
-}
-
-static uint64_t now_ns(void)
-{
-    const volatile struct vcpu_time_info *t = &VCPU0->time;
-    uint32_t ver;
-    uint64_t ns;
-    do {
-        ver = t->version;
-        __asm__ __volatile__("" ::: "memory");
-        uint64_t d = rdtsc() - t->tsc_timestamp;
-        d = t->tsc_shift >= 0 ? d << t->tsc_shift : d >> -t->tsc_shift;
-        ns = t->system_time + (uint64_t)(((unsigned __int128)d * t->tsc_to_system_mul) >> 32);
-        __asm__ __volatile__("" ::: "memory");
-    } while ((ver & 1) || ver != t->version);
-    return ns;
-}
-
 static bool take_pending(uint32_t p)
 {
     uint64_t bit = 1UL << (p % 64);
@@ -83,9 +60,9 @@ static bool take_pending(uint32_t p)
  * `ms` milliseconds. */
 static bool wait_port(uint32_t p, unsigned ms)
 {
-    uint64_t end = now_ns() + (uint64_t)ms * 1000000;
+    uint64_t end = pvclock_ns() + (uint64_t)ms * 1000000;
     while (!take_pending(p)) {
-        if (now_ns() >= end)
+        if (pvclock_ns() >= end)
             return false;
         struct sched_poll sp = { .ports = (uint64_t)&p, .nr_ports = 1, .timeout = end };
         long rc = HYPERVISOR_sched_op(SCHEDOP_poll, &sp);
@@ -101,7 +78,7 @@ static void sleep_ms(unsigned ms)
 {
     uint32_t none = 0;
     struct sched_poll sp = { .ports = (uint64_t)&none, .nr_ports = 0,
-                             .timeout = now_ns() + (uint64_t)ms * 1000000 };
+                             .timeout = pvclock_ns() + (uint64_t)ms * 1000000 };
     HYPERVISOR_sched_op(SCHEDOP_poll, &sp);
 }
 

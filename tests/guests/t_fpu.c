@@ -59,13 +59,6 @@ static void write_cr4(uint64_t v)
     __asm__ __volatile__("mov %0, %%cr4" : : "r"(v) : "memory");
 }
 
-static uint64_t rdtsc(void)
-{
-    uint32_t lo, hi;
-    __asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
-    return ((uint64_t)hi << 32) | lo;
-}
-
 /* XSETBV; returns the vector it raised, or -1 if it completed. */
 static long try_xsetbv(uint32_t xcr, uint64_t val)
 {
@@ -252,22 +245,6 @@ static void check_view(void)
 
 /* ---- survival across switches ---- */
 
-static uint64_t system_time_ns(void)
-{
-    const volatile struct vcpu_time_info *t = &VCPU0->time;
-    uint32_t ver;
-    uint64_t ns;
-    do {
-        ver = t->version;
-        __asm__ __volatile__("" ::: "memory");
-        uint64_t d = rdtsc() - t->tsc_timestamp;
-        d = t->tsc_shift >= 0 ? d << t->tsc_shift : d >> -t->tsc_shift;
-        ns = t->system_time + (uint64_t)(((unsigned __int128)d * t->tsc_to_system_mul) >> 32);
-        __asm__ __volatile__("" ::: "memory");
-    } while ((ver & 1) || ver != t->version);
-    return ns;
-}
-
 static void yields(void)
 {
     for (int i = 0; i < 200; i++) {
@@ -286,7 +263,7 @@ static void blocks(void)
     long rb = HYPERVISOR_event_channel_op(EVTCHNOP_bind_virq, &bv);
     unsigned woken = 0;
     for (int i = 0; i < 10; i++) {
-        long rt = HYPERVISOR_set_timer_op(system_time_ns() + 2000000);
+        long rt = HYPERVISOR_set_timer_op(pvclock_ns() + 2000000);
         unsigned ev = events_seen;
         HYPERVISOR_sched_op(SCHEDOP_block, NULL);   /* unmasks events */
         VCPU0->evtchn_upcall_mask = 1;
@@ -303,9 +280,9 @@ static void blocks(void)
  * the time info does not advance): the time slice ends meanwhile. */
 static void spin(unsigned ms)
 {
-    uint64_t end = system_time_ns() + (uint64_t)ms * 1000000;
+    uint64_t end = pvclock_ns() + (uint64_t)ms * 1000000;
     unsigned rounds = 0;
-    while (system_time_ns() < end && rounds < 4000) {
+    while (pvclock_ns() < end && rounds < 4000) {
         for (volatile int i = 0; i < 10000; i++)
             ;
         if (++rounds % 16 == 0 && !regs_intact("while spinning"))
@@ -372,8 +349,8 @@ static void check_taskswitch(void)
  * sharing its CPU can finish first. */
 static void linger_for_domu(void)
 {
-    uint64_t end = system_time_ns() + 1500000000UL;
-    for (int i = 0; i < 20000 && system_time_ns() < end; i++) {
+    uint64_t end = pvclock_ns() + 1500000000UL;
+    for (int i = 0; i < 20000 && pvclock_ns() < end; i++) {
         HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
         if (i % 100 == 0 && !regs_intact("while lingering"))
             return;

@@ -17,28 +17,11 @@ GUEST_TEST("timer");
 
 #define EINVAL 22
 
-static uint64_t rdtsc(void)
-{
-    uint32_t lo, hi;
-    __asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
-    return ((uint64_t)hi << 32) | lo;
-}
-
 static uint64_t last_seen_ns;
 
 static uint64_t system_time_ns(void)
 {
-    const volatile struct vcpu_time_info *t = &VCPU0->time;
-    uint32_t ver;
-    uint64_t ns;
-    do {
-        ver = t->version;
-        __asm__ __volatile__("" ::: "memory");
-        uint64_t d = rdtsc() - t->tsc_timestamp;
-        d = t->tsc_shift >= 0 ? d << t->tsc_shift : d >> -t->tsc_shift;
-        ns = t->system_time + (uint64_t)(((unsigned __int128)d * t->tsc_to_system_mul) >> 32);
-        __asm__ __volatile__("" ::: "memory");
-    } while ((ver & 1) || ver != t->version);
+    uint64_t ns = pvclock_ns();
     if (ns < last_seen_ns)
         fail("system time went back from %lu to %lu", last_seen_ns, ns);
     last_seen_ns = ns;

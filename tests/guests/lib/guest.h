@@ -4,26 +4,18 @@
  * mapped shared_info when test_main runs. Checks record failures; the
  * library prints exactly one verdict line at the end:
  *     keel-test: <name>: PASS      or      keel-test: <name>: FAIL <reason>
- * and powers the domain off. */
+ * and powers the domain off. That part, with the console, the command line
+ * and the pvclock, is shared with the PVH kernels: ../common/test.h. */
 #ifndef GUEST_H
 #define GUEST_H
 
-#include <stdarg.h>
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <public/xen.h>
+#include "test.h"
 #include "hypercall.h"
 #include "notes.h"
 
-#define GUEST_TEST(name) const char guest_test_name[] = name
-extern const char guest_test_name[];
-void test_main(void);
 /* Optional: called first, before the library installs its trap table or
  * maps shared_info (only the console works); t_early_fault.c faults there. */
 void guest_early(struct start_info *si) __attribute__((weak));
-/* True on Keel (its XENVER_extraversion says so), false on Xen (lib/hypervisor.c). */
-bool on_keel(void);
 
 /* ---- state from start of day ---- */
 struct entry_regs {              /* layout fixed by head.S */
@@ -34,39 +26,10 @@ struct entry_regs {              /* layout fixed by head.S */
 extern struct entry_regs entry_regs;
 extern uint8_t entry_bss_dirty;     /* .bss was not zero at entry */
 extern struct start_info *start_info;
-extern struct shared_info *shared_info;     /* mapped by the library */
 extern char _image_start[], _image_end[], hypercall_page[];
 #define VCPU0 (&shared_info->vcpu_info[0])
 
-/* ---- console ---- */
-int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
-int snprintf(char *buf, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void console_write(const char *s, size_t len);
-
-/* ---- verdict ---- */
-/* Records a failure (the first reason goes into the verdict line). */
-void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-#define check(cond, ...) do { if (!(cond)) fail(__VA_ARGS__); } while (0)
-#define check_eq(what, got, want) do {                                      \
-        long long _g = (long long)(got), _w = (long long)(want);            \
-        if (_g != _w) fail("%s: got %lld (%#llx), want %lld (%#llx)",       \
-                           what, _g, _g, _w, _w);                           \
-    } while (0)
-unsigned failures(void);
-/* Prints the verdict line and powers off (or FAIL now, with a reason). */
-__attribute__((noreturn)) void guest_finish(void);
-__attribute__((noreturn, format(printf, 1, 2))) void guest_abort(const char *fmt, ...);
-__attribute__((noreturn)) void guest_poweroff(void);
-
 /* ---- traps ---- */
-struct trap_regs {               /* layout fixed by lib/traps.S */
-    uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
-    uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
-    uint64_t vector, error_code;
-    uint64_t rip, cs, rflags, rsp, ss;  /* the frame the hypervisor built */
-};
 struct trap_record {
     unsigned count;              /* traps taken so far */
     uint64_t vector, error_code, rip, cs, rflags, rsp, ss, rcx, r11;
@@ -79,7 +42,6 @@ extern volatile struct trap_record last_trap;
 /* Set before a deliberate fault: the handler records the trap and resumes
  * at this address (0 = an unexpected trap ends the test with FAIL). */
 extern volatile uint64_t trap_resume_rip;
-extern volatile unsigned events_seen;
 /* Replaces one trap-table entry (flags: TI_DPL_MASK | TI_INTERRUPT_GATE). */
 long trap_set_entry(unsigned vector, unsigned flags);
 uint64_t trap_handler_address(unsigned vector);
@@ -118,15 +80,5 @@ long mmuext_simple(unsigned cmd, uint64_t arg1);
 long pin_table(int level, uint64_t mfn);
 long unpin_table(uint64_t mfn);
 long mmu_update_one(uint64_t ptr, uint64_t val);
-
-/* ---- string ---- */
-void *memset(void *d, int c, size_t n);
-void *memcpy(void *d, const void *s, size_t n);
-int memcmp(const void *a, const void *b, size_t n);
-size_t strlen(const char *s);
-size_t strnlen(const char *s, size_t max);
-int strcmp(const char *a, const char *b);
-int strncmp(const char *a, const char *b, size_t n);
-char *strstr(const char *h, const char *n);
 
 #endif

@@ -8,6 +8,11 @@ struct shared_info *shared_info;
 /* A page of our image whose mapping is replaced by the shared_info frame. */
 static uint8_t shared_info_page[4096] __attribute__((aligned(4096)));
 
+const char *guest_cmdline(void)
+{
+    return start_info ? (const char *)start_info->cmd_line : "";
+}
+
 void traps_init(void);
 void guest_start(struct start_info *si);
 

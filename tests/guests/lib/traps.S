@@ -6,6 +6,7 @@
  * with the same layout (struct trap_regs). Return is by HYPERVISOR_iret
  * through slot 23 of the hypercall page, as Linux does (ref §3.7). */
 #include <public/xen.h>
+#include "trap_regs.h"
 
 .macro TRAP_STUB vec
     .balign 16
@@ -27,42 +28,7 @@ trap_stub_\vec:
     .endr
 
 trap_common:
-    push %rax
-    push %rbx
-    push %rcx
-    push %rdx
-    push %rsi
-    push %rdi
-    push %rbp
-    push %r8
-    push %r9
-    push %r10
-    push %r11
-    push %r12
-    push %r13
-    push %r14
-    push %r15
-    mov %rsp, %rdi
-    mov %rsp, %rbx
-    and $-16, %rsp
-    call trap_dispatch
-    mov %rbx, %rsp
-    pop %r15
-    pop %r14
-    pop %r13
-    pop %r12
-    pop %r11
-    pop %r10
-    pop %r9
-    pop %r8
-    pop %rbp
-    pop %rdi
-    pop %rsi
-    pop %rdx
-    pop %rcx
-    pop %rbx
-    pop %rax
-    add $16, %rsp               /* vector, error code */
+    TRAP_DISPATCH
     pushq $0                    /* iret flags: not VGCF_in_syscall */
     jmp hypercall_page + HYPERCALL_IRET_OFFSET
 

@@ -10,7 +10,6 @@ extern char event_callback_entry[], failsafe_callback_entry[];
 
 volatile struct trap_record last_trap;
 volatile uint64_t trap_resume_rip;
-volatile unsigned events_seen;
 
 static struct trap_info trap_table[33];
 
@@ -36,26 +35,10 @@ long trap_set_entry(unsigned vector, unsigned flags)
     return HYPERVISOR_set_trap_table(t);
 }
 
-static void handle_event(void)
-{
-    struct vcpu_info *v = VCPU0;
-
-    events_seen++;
-    v->evtchn_upcall_pending = 0;
-    uint64_t sel = __atomic_exchange_n(&v->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
-    while (sel) {
-        unsigned w = (unsigned)__builtin_ctzll(sel);
-        sel &= sel - 1;
-        uint64_t bits = shared_info->evtchn_pending[w] & ~shared_info->evtchn_mask[w];
-        __atomic_fetch_and(&shared_info->evtchn_pending[w], ~bits, __ATOMIC_SEQ_CST);
-    }
-}
-
-void trap_dispatch(struct trap_regs *r);
 void trap_dispatch(struct trap_regs *r)
 {
     if (r->vector == TRAP_VECTOR_EVENT) {
-        handle_event();
+        events_handle(VCPU0);
         return;
     }
     last_trap.count++;

@@ -23,6 +23,8 @@
 # KEEL_OPTS (QEMU only) adds Keel options, e.g. KEEL_OPTS=svm_clean_check.
 set -u
 cd "$(dirname "$0")/../../.." || exit 2
+. tests/guests/run_lib.sh
+. tests/boot/bochs_lib.sh
 T=60 BOCHS=""
 while [ $# -gt 0 ]; do case $1 in
     -t) T=$2; shift 2;;
@@ -41,19 +43,9 @@ else
 fi
 [ -f build/keel.elf ] || { echo "run-keel: no build/keel.elf (make)" >&2; exit 2; }
 
-# Machine shape from the "guest-run:" line (as run-xen.sh): smp=N vcpus=M
-# qemu=OPTS args=WORDS expect=crash.
-run_shape() {
-    local src="tests/guests/pvh/t_$1.c" line
-    smp=2 vcpus=1 expect=pass qemu= sargs=
-    [ -f "$src" ] || src="tests/guests/t_$1.c"
-    line=$(grep -o 'guest-run:.*' "$src" 2>/dev/null | head -1)
-    for kv in ${line#guest-run:}; do
-        case $kv in smp=*) smp=${kv#smp=};; vcpus=*) vcpus=${kv#vcpus=};; expect=*) expect=${kv#expect=};;
-            args=*) sargs=${kv#args=}; sargs=${sargs//+/ };;
-            qemu=*) qemu=${kv#qemu=}; qemu=${qemu//+/ };; esac
-    done
-}
+# Machine shape from the "guest-run:" line (run_lib.sh guest_shape): smp=N
+# vcpus=M qemu=OPTS args=WORDS expect=crash; a PV kernel's from its source.
+run_shape() { guest_shape "tests/guests/pvh/t_$1.c" "tests/guests/t_$1.c"; }
 
 # kernel NAME: its ELF (PVH if built, else PV) and whether it is PVH.
 kernel() {
@@ -67,47 +59,17 @@ boot() {    # LOG KEEL-OPTIONS QEMU-OPTIONS SMP INITRDS
         -append "console=com1 $2 ${KEEL_OPTS:-}" -initrd "$5" </dev/null >/dev/null 2>&1
 }
 
-# Boots Keel in Bochs from a GRUB ISO (settings as tests/boot/bochs.sh:
-# headless rfb, deterministic clock, 20 M instructions per emulated second)
-# with KEEL-OPTIONS and the MODULES (files, each file name is its command
-# line: mkiso.sh gives a module its file name, and Keel takes the first word
-# as the module's name). Bochs' exit status means nothing: the serial log
-# (BASE.log) decides; Bochs is stopped once Keel powers off or dies.
-#   bochs_boot BASE SMP KEEL-OPTIONS MODULE...
-bochs_boot() {
+# Keel in Bochs (tests/boot/bochs_lib.sh, as bochs.sh: headless,
+# deterministic clock, 20 M instructions per emulated second) from a GRUB
+# ISO with KEEL-OPTIONS and the MODULES (files: mkiso.sh gives a module its
+# file name as command line, and Keel takes the first word as the module's
+# name). Bochs' exit status means nothing: the serial log (BASE.log)
+# decides; Bochs is stopped once Keel powers off or dies.
+#   keel_bochs BASE SMP KEEL-OPTIONS MODULE...
+keel_bochs() {
     local base=$1 cpus=$2 opts=$3; shift 3
-    local log=$base.log iso=$base.iso rc=$base.rc
-    tools/mkiso.sh build/keel.elf "$iso" 0 "$opts" "$@" >/dev/null 2>&1 || return 1
-    cat > "$base.bochsrc" <<EOB
-megs: 256
-romimage: file=/usr/share/bochs/BIOS-bochs-latest, options=fastboot
-vgaromimage: file=/usr/share/vgabios/vgabios.bin
-cpu: model=$BOCHS, count=$cpus, ips=20000000, reset_on_triple_fault=0
-ata0-master: type=cdrom, path=$iso, status=inserted
-boot: cdrom
-display_library: rfb, options="timeout=0"
-com1: enabled=1, mode=file, dev=$log
-speaker: enabled=0
-sound: driver=dummy
-mouse: enabled=0
-log: $base.bochs.log
-panic: action=fatal
-error: action=report
-info: action=report
-debug: action=ignore
-clock: sync=none, time0=1
-EOB
-    rm -f "$log"
-    echo c > "$rc"
-    timeout --kill-after=5 "$T" bochs -q -f "$base.bochsrc" -rc "$rc" </dev/null >"$base.bochs.out" 2>&1 &
-    local pid=$! i
-    for ((i = 0; i < T * 2; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        grep -aqE "keel: powering off|\*\*\* FATAL|PANIC" "$log" 2>/dev/null && { sleep 2; break; }
-        sleep 0.5
-    done
-    kill -0 "$pid" 2>/dev/null && kill "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
+    tools/mkiso.sh build/keel.elf "$base.iso" 0 "$opts" "$@" >/dev/null 2>&1 || return 1
+    BXCPU=$BOCHS BXCOUNT=$cpus bochs_boot "$base" "$base.iso" "$T" 'keel: powering off|\*\*\* FATAL|PANIC'
     return 0
 }
 
@@ -133,7 +95,7 @@ run_bochs() {
     mod=$(bochs_module "$base.mod" "$name" "$args" "$elf")
     if [ "$expect" = crash ]; then
         [ -f "$dom0" ] || { echo "FAIL $name (bochs $BOCHS): $dom0 not built"; fail=$((fail + 1)); return; }
-        bochs_boot "$base" "$smp" "dom0_mem=32M dom0_exit=wait domu=1:$name:32M:$vcpus:pvh" "$dom0" "$mod" ||
+        keel_bochs "$base" "$smp" "dom0_mem=32M dom0_exit=wait domu=1:$name:32M:$vcpus:pvh" "$dom0" "$mod" ||
             { echo "FAIL $name (bochs $BOCHS): tools/mkiso.sh failed"; fail=$((fail + 1)); return; }
         grep -aq "(d0) keel-test: console: PASS" "$log" || why="$why; dom0 (console) did not pass"
         grep -aq "domain 1 ('$name'): crashed: " "$log" || why="$why; the domU was not crashed"
@@ -141,11 +103,10 @@ run_bochs() {
         grep -aq "mem: all domains gone, .* free as before" "$log" || why="$why; memory not all returned"
         why=${why#; }
     else
-        bochs_boot "$base" "$smp" "dom0=pvh dom0_max_vcpus=$vcpus dom0_mem=64M" "$mod" ||
+        keel_bochs "$base" "$smp" "dom0=pvh dom0_max_vcpus=$vcpus dom0_mem=64M" "$mod" ||
             { echo "FAIL $name (bochs $BOCHS): tools/mkiso.sh failed"; fail=$((fail + 1)); return; }
         local verdicts n
-        verdicts=$(grep -a -o "keel-test: $name: .*" "$log" 2>/dev/null | tr -d '\r')
-        n=$(printf '%s' "$verdicts" | grep -c . || true)
+        read_verdicts "$name" "$log"
         if [ "$n" -ne 1 ]; then why="$n verdict lines"
         elif [ "$verdicts" != "keel-test: $name: PASS" ]; then why=${verdicts#keel-test: "$name": FAIL }
         elif ! grep -aq "mem: all domains gone, .* free as before" "$log"; then why="its memory did not all come back"
@@ -170,8 +131,7 @@ run_one() {
     boot "$log" "dom0=pvh dom0_max_vcpus=$vcpus" "$qemu" "$smp" "build/guests/pvh/$name.elf$args"
     local rc=$?
     local verdicts n
-    verdicts=$(grep -a -o "keel-test: $name: .*" "$log" 2>/dev/null | tr -d '\r')
-    n=$(printf '%s' "$verdicts" | grep -c . || true)
+    read_verdicts "$name" "$log"
     if [ "$rc" -ne 0 ]; then why="QEMU ended with status $rc (124 = hang)"
     elif [ "$n" -ne 1 ]; then why="$n verdict lines"
     elif ! grep -aq "mem: all domains gone, .* free as before" "$log"; then why="its memory did not all come back"
@@ -194,11 +154,8 @@ run_pair() {
     case $a0 in *@*) c0=" ${a0#*@}"; c0=${c0//+/ };; esac
     case $au in *@*) cu=" ${au#*@}"; cu=${cu//+/ };; esac
     shift 3
-    local extra="" qopts="" w
-    for w in "$@"; do
-        case $w in qemu=*) qopts="$qopts ${w#qemu=}";; *) extra="$extra $w";; esac
-    done
-    qopts=${qopts//+/ }
+    local extra qopts
+    pair_extras "$@"
     local elf pvh e0 eu opts="dom0_exit=wait"
     kernel "$d0"; e0=$elf; [ "$pvh" = 1 ] && opts="$opts dom0=pvh"
     kernel "$du"; eu=$elf; local upvh=$pvh
@@ -215,9 +172,7 @@ run_pair() {
     else
         grep -aq "(d1) keel-test: $du: PASS" "$log" || why="$why; the domU ($du) did not pass"
     fi
-    [ "$(grep -ac "destroyed, .* KiB returned" "$log")" -eq 2 ] || why="$why; not both domains destroyed"
-    grep -aq "released by force" "$log" && why="$why; references leaked"
-    grep -aq "mem: all domains gone, .* free as before" "$log" || why="$why; memory not all returned"
+    pair_teardown_why "$log"
     if [ -z "$why" ]; then
         echo "PASS pair $a0 (dom0) + $au (domU), $smp CPU(s)"; pass=$((pass + 1))
     else

@@ -12,6 +12,7 @@
 # build/guests/pvh/logs/NAME.xen.log.
 set -u
 cd "$(dirname "$0")/../../.." || exit 2
+. tests/guests/run_lib.sh
 T=90
 while getopts "t:h" o; do case $o in
     t) T=$OPTARG;;
@@ -19,39 +20,14 @@ while getopts "t:h" o; do case $o in
 esac; done
 shift $((OPTIND - 1))
 
-XEN_REF=${XEN_REF:-}
-for c in "$XEN_REF" /work/shared/tools/xen-ref ../shared/tools/xen-ref; do
-    [ -n "$c" ] && [ -x "$c" ] && { XEN_REF=$c; break; }
-done
-[ -x "$XEN_REF" ] || { echo "run-xen: xen-ref not found (set XEN_REF)" >&2; exit 2; }
+xen_ref_find
+elfs_of build/guests/pvh run-xen pvh-guests "$@"
 
-elfs=()
-if [ $# -eq 0 ]; then
-    elfs=(build/guests/pvh/*.elf)
-    [ -e "${elfs[0]}" ] || { echo "run-xen: no build/guests/pvh/*.elf (make pvh-guests)" >&2; exit 2; }
-else
-    for a in "$@"; do
-        case $a in *.elf) elfs+=("$a");; *) elfs+=("build/guests/pvh/$a.elf");; esac
-    done
-fi
-
-# Machine shape from a "guest-run:" line in the test's source: smp=N
-# vcpus=M (default 2 CPUs, 1 vCPU), qemu=OPTS (+ for spaces), args=WORDS
-# (the command line when none is given with @), expect=crash
-# (the hypervisor must crash the domain; judged from its log), xen=WHAT (a
-# documented way Xen 4.17 differs: the run must end in a FAIL verdict
-# whose reason says so, see below).
-run_shape() {
-    local src="tests/guests/pvh/t_$1.c" line
-    smp=2 vcpus=1 expect=pass qemu= xen= sargs=
-    line=$(grep -o 'guest-run:.*' "$src" 2>/dev/null | head -1)
-    for kv in ${line#guest-run:}; do
-        case $kv in smp=*) smp=${kv#smp=};; vcpus=*) vcpus=${kv#vcpus=};; expect=*) expect=${kv#expect=};;
-            xen=*) xen=${kv#xen=};;
-            args=*) sargs=${kv#args=}; sargs=${sargs//+/ };;
-            qemu=*) qemu=${kv#qemu=}; qemu=${qemu//+/ };; esac
-    done
-}
+# Machine shape: the "guest-run:" line in the test's source (run_lib.sh
+# guest_shape: smp=N vcpus=M qemu=OPTS args=WORDS expect=crash xen=WHAT;
+# args are the command line when none is given with @; xen=survives: see
+# below).
+run_shape() { guest_shape "tests/guests/pvh/t_$1.c"; }
 
 mkdir -p build/guests/pvh/logs
 pass=0 fail=0
@@ -67,8 +43,7 @@ for arg in "${elfs[@]}"; do
     [ -n "$args" ] || args=$sargs
     "$XEN_REF" -t "$T" -s "$smp" -q "-machine q35 -device amd-iommu $qemu" \
         -x "dom0=pvh iommu=1 dom0_max_vcpus=$vcpus" "$elf" "$args" > "$log" 2>&1
-    verdicts=$(grep -a -o "keel-test: $name: .*" "$log" | tr -d '\r')
-    n=$(printf '%s' "$verdicts" | grep -c . || true)
+    read_verdicts "$name" "$log"
     # xen=survives: a documented way Xen 4.17 differs (pvh_oob: it does not
     # crash the domain): one verdict line, whatever it says, and no crash.
     if [ "$xen" = survives ]; then

@@ -5,6 +5,6 @@ GUEST_TEST("pvh_hello");
 
 void test_main(void)
 {
-    printk("pvh_hello: cmdline '%s', hypercalls by %s\n", pvh_cmdline(),
+    printk("pvh_hello: cmdline '%s', hypercalls by %s\n", guest_cmdline(),
            cpu_is_amd ? "vmmcall" : "vmcall");
 }

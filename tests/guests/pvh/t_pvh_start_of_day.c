@@ -89,7 +89,7 @@ void test_main(void)
         printk("cmdline '%s'\n", c);
     }
     const char *sod = cmdline_option("sod");
-    check(sod && *sod == '1', "cmdline '%s' lacks sod=1", pvh_cmdline());
+    check(sod && *sod == '1', "cmdline '%s' lacks sod=1", guest_cmdline());
 
     /* Modules: each in RAM, its command line too. */
     const struct hvm_modlist_entry *mods = (const void *)si->modlist_paddr;

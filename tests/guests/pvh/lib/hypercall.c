@@ -72,15 +72,3 @@ long hvm_param_get(uint32_t index, uint64_t *value)
     *value = p.value;
     return rc;
 }
-
-/* Keel's XENVER_extraversion contains "keel". */
-bool on_keel(void)
-{
-    char extra[16] = { 0 };
-    if (HYPERVISOR_xen_version(XENVER_extraversion, extra))
-        return false;
-    for (unsigned i = 0; i + 4 <= sizeof(extra); i++)
-        if (!memcmp(extra + i, "keel", 4))
-            return true;
-    return false;
-}

@@ -5,16 +5,13 @@
  * 0-31 print a verdict on an unexpected fault, the event vector), found the
  * Xen CPUID leaves and the hypercall instruction (VMMCALL on AMD/Hygon,
  * VMCALL otherwise), mapped shared_info and registered the callback vector
- * (interrupts stay off until a test enables them). Verdict line as the PV
- * kernels:  keel-test: <name>: PASS | FAIL <reason>. */
+ * (interrupts stay off until a test enables them). The verdict line
+ * (keel-test: <name>: PASS | FAIL <reason>), the console, the command line
+ * and the pvclock are shared with the PV kernels: ../../common/test.h. */
 #ifndef PVH_H
 #define PVH_H
 
-#include <stdarg.h>
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <public/xen.h>
+#include "test.h"
 #include <public/sched.h>
 #include <public/version.h>
 #include <public/vcpu.h>
@@ -22,10 +19,6 @@
 #include <public/event_channel.h>
 #include <public/io_console.h>
 #include "hvm_abi.h"
-
-#define GUEST_TEST(name) const char guest_test_name[] = name
-extern const char guest_test_name[];
-void test_main(void);
 
 #define ENOENT  2
 #define EFAULT  14
@@ -42,9 +35,6 @@ extern struct pvh_entry_state pvh_entry32;
 extern const struct hvm_start_info *pvh_start_info;
 extern char _image_start[], _image_end[];
 extern uint64_t pvh_pml4[512], pvh_pdpt[512], pvh_pd[4 * 512];
-const char *pvh_cmdline(void);          /* "" when there is none */
-/* Value of "key=" in the command line, or NULL. */
-const char *cmdline_option(const char *key);
 
 /* ---- CPU ---- */
 struct cpuid { uint32_t a, b, c, d; };
@@ -54,12 +44,6 @@ static inline struct cpuid cpuid(uint32_t leaf, uint32_t sub)
     __asm__ __volatile__("cpuid" : "=a"(r.a), "=b"(r.b), "=c"(r.c), "=d"(r.d)
                          : "a"(leaf), "c"(sub));
     return r;
-}
-static inline uint64_t rdtsc(void)
-{
-    uint32_t lo, hi;
-    __asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
-    return ((uint64_t)hi << 32) | lo;
 }
 static inline void wrmsr(uint32_t msr, uint64_t v)
 { __asm__ __volatile__("wrmsr" :: "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory"); }
@@ -80,7 +64,6 @@ static inline uint64_t read_cr3(void) { uint64_t v; __asm__ __volatile__("mov %%
 /* ---- hypervisor ---- */
 extern uint32_t xen_cpuid_base;         /* 0x40000000 (+0x100 n) */
 extern bool cpu_is_amd;                 /* VMMCALL rather than VMCALL */
-bool on_keel(void);                     /* XENVER_extraversion says Keel */
 
 /* How hypercalls are made: inline VMCALL/VMMCALL (by vendor) or through the
  * hypercall page Xen wrote on the MSR of CPUID base+2 (hypercall_page_init). */
@@ -115,9 +98,7 @@ long hvm_param_set(uint32_t index, uint64_t value);
 long hvm_param_get(uint32_t index, uint64_t *value);
 
 /* ---- shared_info and events ---- */
-extern struct shared_info *shared_info;     /* mapped by the library */
 #define PVH_EVENT_VECTOR 0xf3               /* the callback vector */
-extern volatile unsigned events_seen;       /* callback vector entries */
 /* Defined true by a test: the library does not set HVM_PARAM_CALLBACK_IRQ. */
 extern bool pvh_no_callback_irq;
 /* The per-vCPU upcall vector (HVMOP_set_evtchn_upcall_vector, Xen 4.17
@@ -146,40 +127,13 @@ extern volatile unsigned test_ipis_seen;
 #define LAPIC_LVTT  0x320
 static inline uint32_t lapic_read(unsigned reg) { return *(volatile uint32_t *)(LAPIC_BASE + reg); }
 static inline void lapic_write(unsigned reg, uint32_t v) { *(volatile uint32_t *)(LAPIC_BASE + reg) = v; }
-/* Pending ports the callback found (and cleared), a bit per port < 256. */
-extern volatile uint64_t events_ports[4];
-uint64_t pvclock_of(unsigned vcpu);         /* system time, ns */
-static inline uint64_t pvclock_ns(void) { return pvclock_of(0); }
 
 /* ---- console ---- */
-int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
-int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void console_write(const char *s, size_t len);
 /* Before the hypercall instruction is known: port 0xe9 (Xen's HVM debug
  * port, hvm.c hvm_print_line). */
 void e9_write(const char *s);
 
-/* ---- verdict ---- */
-void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-#define check(cond, ...) do { if (!(cond)) fail(__VA_ARGS__); } while (0)
-#define check_eq(what, got, want) do {                                      \
-        long long _g = (long long)(got), _w = (long long)(want);            \
-        if (_g != _w) fail("%s: got %lld (%#llx), want %lld (%#llx)",       \
-                           what, _g, _g, _w, _w);                           \
-    } while (0)
-unsigned failures(void);
-__attribute__((noreturn)) void guest_finish(void);
-__attribute__((noreturn, format(printf, 1, 2))) void guest_abort(const char *fmt, ...);
-__attribute__((noreturn)) void guest_poweroff(void);
-
 /* ---- traps ---- */
-struct trap_regs {                  /* layout fixed by lib/traps.S */
-    uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
-    uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
-    uint64_t vector, error_code;
-    uint64_t rip, cs, rflags, rsp, ss;
-};
 struct trap_record {
     unsigned count;
     uint64_t vector, error_code, rip, cr2;
@@ -240,14 +194,5 @@ uint64_t this_vcpu_id(void);
 #define USER_RETURN_VECTOR 0x80
 #define USER_RETURN() __asm__ __volatile__("int $0x80" ::: "memory")
 void run_user(void (*fn)(void));
-
-/* ---- string ---- */
-void *memset(void *d, int c, size_t n);
-void *memcpy(void *d, const void *s, size_t n);
-int memcmp(const void *a, const void *b, size_t n);
-size_t strlen(const char *s);
-int strcmp(const char *a, const char *b);
-int strncmp(const char *a, const char *b, size_t n);
-char *strstr(const char *h, const char *n);
 
 #endif

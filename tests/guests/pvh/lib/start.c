@@ -11,21 +11,11 @@ struct shared_info *shared_info;
 static __attribute__((aligned(4096))) uint8_t shared_info_page[4096];
 __attribute__((aligned(4096))) uint64_t pvh_window_pdpt[512], pvh_window_pd[512];
 
-const char *pvh_cmdline(void)
+const char *guest_cmdline(void)
 {
     if (!pvh_start_info || !pvh_start_info->cmdline_paddr)
         return "";
     return (const char *)pvh_start_info->cmdline_paddr;
-}
-
-const char *cmdline_option(const char *key)
-{
-    const char *c = pvh_cmdline();
-    size_t n = strlen(key);
-    for (const char *p = c; *p; p++)
-        if ((p == c || p[-1] == ' ' || p[-1] == '+') && !strncmp(p, key, n) && p[n] == '=')
-            return p + n + 1;
-    return NULL;
 }
 
 static bool find_xen_leaves(void)

@@ -1,6 +1,8 @@
 /* IDT stubs (ring 0, the CPU's own frame): each pushes a zero error code
- * where the CPU pushes none, then its vector, saves the general registers
- * as struct trap_regs and calls trap_dispatch(regs); iretq after. */
+ * where the CPU pushes none, then its vector; TRAP_DISPATCH (common/
+ * trap_regs.h) saves the general registers as struct trap_regs and calls
+ * trap_dispatch(regs); iretq after. */
+#include "trap_regs.h"
 #define HAS_ERR(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21 || (v) == 29 || (v) == 30)
 
 .macro STUB v
@@ -35,42 +37,7 @@ test_ipi_stub:                  /* PVH_TEST_IPI_VECTOR */
     jmp trap_common
 
 trap_common:
-    push %rax
-    push %rbx
-    push %rcx
-    push %rdx
-    push %rsi
-    push %rdi
-    push %rbp
-    push %r8
-    push %r9
-    push %r10
-    push %r11
-    push %r12
-    push %r13
-    push %r14
-    push %r15
-    mov %rsp, %rdi
-    mov %rsp, %rbx
-    and $~15, %rsp
-    call trap_dispatch
-    mov %rbx, %rsp
-    pop %r15
-    pop %r14
-    pop %r13
-    pop %r12
-    pop %r11
-    pop %r10
-    pop %r9
-    pop %r8
-    pop %rbp
-    pop %rdi
-    pop %rsi
-    pop %rdx
-    pop %rcx
-    pop %rbx
-    pop %rax
-    add $16, %rsp
+    TRAP_DISPATCH
     iretq
 
 /* Ring 3 for a while (lib/user.c): user_enter(fn, user_stack) saves the

@@ -3,10 +3,9 @@
  * fault; PVH_EVENT_VECTOR is the event callback (HVM_PARAM_CALLBACK_IRQ of
  * the vector type, public/hvm/params.h) or PVH_APIC_EVENT_VECTOR (the
  * per-vCPU HVMOP_set_evtchn_upcall_vector, through the local APIC, so it
- * writes the EOI unless apic_event_eoi is false): it clears evtchn_upcall_pending,
- * then every pending unmasked port (2-level ABI, public/xen.h), recording
- * them in events_ports. No EOI: Xen injects the vector directly, not
- * through the local APIC (hvm/irq.c hvm_assert_evtchn_irq). */
+ * writes the EOI unless apic_event_eoi is false): both run events_handle
+ * (common/events.c) for this vCPU. No EOI for PVH_EVENT_VECTOR: Xen injects
+ * it directly, not through the local APIC (hvm/irq.c hvm_assert_evtchn_irq). */
 #include "pvh.h"
 
 struct idt_gate {
@@ -20,8 +19,6 @@ static struct { uint16_t limit; uint64_t base; } __attribute__((packed)) idt_des
 
 volatile struct trap_record last_trap;
 volatile uint64_t trap_resume_rip;
-volatile unsigned events_seen;
-volatile uint64_t events_ports[4];
 
 volatile unsigned apic_events_seen;
 bool apic_event_eoi = true;
@@ -67,19 +64,7 @@ uint64_t this_vcpu_id(void)
 
 static void event_callback(void)
 {
-    struct vcpu_info *vi = &shared_info->vcpu_info[this_vcpu_id()];
-
-    events_seen++;
-    vi->evtchn_upcall_pending = 0;
-    uint64_t sel = __atomic_exchange_n(&vi->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
-    while (sel) {
-        unsigned w = (unsigned)__builtin_ctzll(sel);
-        sel &= sel - 1;
-        uint64_t bits = shared_info->evtchn_pending[w] & ~shared_info->evtchn_mask[w];
-        __atomic_fetch_and(&shared_info->evtchn_pending[w], ~bits, __ATOMIC_SEQ_CST);
-        if (w < 4)
-            __atomic_fetch_or(&events_ports[w], bits, __ATOMIC_SEQ_CST);
-    }
+    events_handle(&shared_info->vcpu_info[this_vcpu_id()]);
 }
 
 static const char *const vector_names[32] = {

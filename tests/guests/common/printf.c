@@ -1,6 +1,6 @@
 /* Formatting for the test kernels: the hypervisor's own pure vsnprintf
  * (hv/lib/vsnprintf.c, host-tested against the C library) is linked in. */
-#include "guest.h"
+#include "family.h"
 
 /* From hv/lib/vsnprintf.c (not via keel/printf.h, whose names would
  * replace the guest's own vsnprintf/snprintf). */

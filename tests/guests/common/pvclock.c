@@ -1,6 +1,6 @@
-/* System time from a vCPU's vcpu_time_info in shared_info (public/xen.h
- * struct vcpu_time_info; the same for PVH as for PV). */
-#include "pvh.h"
+/* System time from a vCPU's vcpu_time_info in shared_info (ref §6.3,
+ * public/xen.h struct vcpu_time_info; the same for PVH as for PV). */
+#include "family.h"
 
 uint64_t pvclock_of(unsigned id)
 {

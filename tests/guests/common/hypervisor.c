@@ -1,6 +1,6 @@
 /* Which hypervisor the test kernel runs on, for the few checks where Keel
  * deliberately differs from Xen (each says why where it asks). */
-#include "guest.h"
+#include "family.h"
 
 /* Keel's XENVER_extraversion contains "keel". */
 bool on_keel(void)

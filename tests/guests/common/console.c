@@ -1,6 +1,7 @@
 /* Console output through console_io(CONSOLEIO_write) - what dom0 uses on
- * Xen (ref §5.12). Lines are formatted into a buffer and written whole. */
-#include "guest.h"
+ * Xen (ref §5.12; Keel lets every domain write). Lines are formatted into a
+ * buffer and written whole. */
+#include "family.h"
 
 void console_write(const char *s, size_t len)
 {

@@ -1,6 +1,6 @@
 /* String functions for the test kernels: memcpy, memset, strlen and the
  * rest come from the hypervisor's hv/lib/string.c; only strstr is extra. */
-#include "guest.h"
+#include "family.h"
 
 char *strstr(const char *h, const char *n)
 {

@@ -1,7 +1,7 @@
 /* Test outcome: failures are recorded as they happen (each printed on its
  * own line for the log); guest_finish prints the single verdict line the
  * runners grep for, then powers the domain off. */
-#include "guest.h"
+#include "family.h"
 
 static unsigned nr_failures;
 static char first_reason[160];
