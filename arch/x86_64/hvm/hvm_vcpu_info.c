@@ -3,9 +3,11 @@
  * for a translated guest, Xen 4.17 public/vcpu.h), and vcpu_info moves
  * there: its contents are copied and an upcall forced, as for PV
  * (hypercall/vcpu_op.c). Only RAM gfns: never the shared_info page or
- * the rings Keel serves. PVH RAM never leaves the domain before it is
- * destroyed (reservation changes are -ENOSYS for PVH), so no reference is
- * kept. */
+ * the rings Keel serves. Keel writes the area (time info, upcall flags)
+ * until the vCPU goes, so it holds the frame as a writable page
+ * (domain_hold_frame, dropped by vcpu_destroy), as Xen maps it: a guest
+ * that gives the gfn back only unmaps it; the frame stays the domain's
+ * and is never reused while Keel writes it. */
 #include <keel/hvm.h>
 #include <keel/domain.h>
 #include <keel/errno.h>
@@ -28,8 +30,9 @@ long hvm_register_vcpu_info(struct vcpu *t, uint64_t arg)
     if (t != current_vcpu() && t->online)
         return -EINVAL;                 /* only itself, or a vCPU that is down */
     mfn_t mfn = r.mfn < t->d->hvm->ram_pages ? hvm_gfn_to_mfn(t->d, r.mfn) : 0;
-    if (!mfn)
+    if (!mfn || domain_hold_frame(t->d, mfn))
         return -EINVAL;
+    t->vcpu_info_mfn = mfn;             /* released by vcpu_destroy */
     struct vcpu_info *area = (struct vcpu_info *)((uint8_t *)mfn_to_virt(mfn) + r.offset);
     if (t->vcpu_info)
         memcpy(area, t->vcpu_info, sizeof(*area));
