@@ -6,6 +6,7 @@
 #include <keel/domain.h>
 #include <keel/sched.h>
 #include <keel/evtchn.h>
+#include <keel/hvm.h>
 #include <keel/log.h>
 #include <keel/smp.h>
 #include <keel/vcpu.h>
@@ -34,6 +35,8 @@ static void dump_vcpus(const struct domain *d)
                  v->processor, vcpu_state_name(v), v->kernel_mode ? "kernel" : "user",
                  pv_events_masked((struct vcpu *)v) ? "masked" : "unmasked",
                  vi && READ_ONCE(vi[0]) ? " (upcall pending)" : "", v->regs.rip);
+        if (v->hvm)
+            hvm_dump_vcpu_lapic(v);
     }
 }
 

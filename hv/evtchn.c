@@ -12,6 +12,7 @@
 #include <keel/sched.h>
 #include <keel/smp.h>
 #include <keel/vcpu.h>
+#include <keel/hvm.h>
 #include <keel/pirq.h>
 #include <keel/xenstore.h>
 #include <public/xen.h>
@@ -157,6 +158,9 @@ struct vcpu *evtchn_vcpu(struct domain *d, unsigned id)
 void evtchn_kick(struct vcpu *v)
 {
     struct evtchn_domain *ed = v->d->evtchn;
+    uint8_t vector = v->hvm ? __atomic_load_n(&v->hvm->upcall_vector, __ATOMIC_ACQUIRE) : 0;
+    if (vector)                         /* PVH with its own vector: through its LAPIC */
+        vlapic_set_irq(v, vector);
     if (ed && v->id < EVTCHN_MAX_VCPUS &&
         (__atomic_fetch_and(&ed->poll_mask, ~(1UL << v->id), __ATOMIC_SEQ_CST) & (1UL << v->id)))
         __atomic_store_n(&ed->poll_port[v->id], 0, __ATOMIC_SEQ_CST);

@@ -28,6 +28,7 @@ struct hvm_domain {
     struct npt_ctx npt;         /* the nested tables the hardware walks */
     uint64_t params[HVM_NR_PARAMS];
     uint8_t callback_vector;    /* HVM_PARAM_CALLBACK_IRQ type vector, 0: none */
+    bool callback_type_noted;   /* a non-vector CALLBACK_IRQ was logged once */
     uint64_t shared_info_gfn;   /* where XENMEM_add_to_physmap put shared_info */
     bool shared_info_mapped;
     struct e820_entry memmap[4];        /* the map start_info gives (XENMEM_memory_map too) */
@@ -42,6 +43,7 @@ struct hvm_vcpu {
     uint64_t tsc_aux;                   /* MSR TSC_AUX as the guest wrote it */
     uint64_t vm_hsave_pa;               /* AMD VM_HSAVE_PA as the guest wrote it (kept only) */
     bool crashed_logged;
+    uint8_t upcall_vector;              /* HVMOP_set_evtchn_upcall_vector, 0: none */
     struct vlapic lapic;                /* x2APIC (vlapic.c) */
 };
 

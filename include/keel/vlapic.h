@@ -50,6 +50,8 @@ enum vlapic_mode { VLAPIC_OFF, VLAPIC_XAPIC, VLAPIC_X2APIC };
 void vlapic_reset(struct vcpu *v);
 void vlapic_init(struct vcpu *v);
 enum vlapic_mode vlapic_mode(const struct vcpu *v);
+/* One log line: mode, SVR, TPR, highest IRR/ISR vector, event vectors. */
+void hvm_dump_vcpu_lapic(const struct vcpu *v);
 /* The guest-physical page of the xAPIC registers while in xAPIC mode, else ~0. */
 uint64_t vlapic_mmio_page(const struct vcpu *v);
 /* A 4-byte-or-less access at offset `off` of the xAPIC page (xAPIC mode
@@ -69,6 +71,8 @@ void vlapic_accept(struct vcpu *v, uint8_t vector);
 bool vlapic_has_pending(struct vcpu *v);
 /* Fixed interrupt `vector` to v (any CPU): IRR set, v kicked. */
 void vlapic_set_irq(struct vcpu *v, uint8_t vector);
+/* The vCPU's own CPU: vector into IRR unless it is in service (no kick). */
+void vlapic_reassert(struct vcpu *v, uint8_t vector);
 /* NMI to v (any CPU). */
 void vlapic_send_nmi(struct vcpu *v);
 /* ICR write (vlapic_icr.c): x2APIC's 64-bit value, or in xAPIC mode

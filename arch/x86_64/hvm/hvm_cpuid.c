@@ -17,6 +17,7 @@
 #define HVM_CPUID_IOMMU_MAPPINGS    (1U << 2)
 #define HVM_CPUID_VCPU_ID_PRESENT   (1U << 3)
 #define HVM_CPUID_DOMID_PRESENT     (1U << 4)
+#define HVM_CPUID_UPCALL_VECTOR     (1U << 6)
 
 static void hvm_cpuid_policy(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
@@ -59,15 +60,13 @@ static void hvm_cpuid_policy(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32
         break;
     case 0x40000004:
         if (sub == 0) {
-            /* Not bit 6 (XEN_HVM_CPUID_UPCALL_VECTOR): Linux 6.1 would
-             * then ask for a per-vCPU upcall vector injected through the
-             * LAPIC's IRR/ISR and EOI it (xen_init_setup_upcall_vector,
-             * sysvec_xen_hvm_callback). Without it Linux sets
-             * CALLBACK_IRQ to the vector type: one domain-wide vector,
-             * injected while upcall_pending is set, no ISR and no EOI
-             * (hvm_events.c) -- Xen's older path, simpler and the same
-             * for every vCPU. */
-            r[0] = HVM_CPUID_IOMMU_MAPPINGS | HVM_CPUID_VCPU_ID_PRESENT | HVM_CPUID_DOMID_PRESENT;
+            /* As Xen 4.17 (eax 0x5c, public/arch-x86/cpuid.h): with bit 6
+             * Linux >= 6.0 asks for a per-vCPU upcall vector through the
+             * local APIC (HVMOP_set_evtchn_upcall_vector, in the LAPIC's
+             * IRR/ISR until its EOI; xen_init_setup_upcall_vector) instead
+             * of the domain-wide CALLBACK_IRQ vector (hvm_events.c). */
+            r[0] = HVM_CPUID_IOMMU_MAPPINGS | HVM_CPUID_VCPU_ID_PRESENT |
+                   HVM_CPUID_DOMID_PRESENT | HVM_CPUID_UPCALL_VECTOR;
             r[1] = v->id;
             r[2] = v->d->id;
         }

@@ -8,7 +8,15 @@
  * Vectors sent by IPI come from the vLAPIC's IRR (vlapic.c) and go to its
  * ISR when injected; the guest EOIs those. An NMI by IPI waits for the
  * same window (simpler than NMI blocking; Linux sends one only to CPUs
- * that did not stop within a second at shutdown). */
+ * that did not stop within a second at shutdown).
+ * A per-vCPU upcall vector (HVMOP_set_evtchn_upcall_vector) is set in the
+ * LAPIC's IRR when upcall_pending goes from 0 to 1 (evtchn_kick), as Xen
+ * does, and also here, before each entry, while upcall_pending is set and
+ * the vector is neither pending nor in service: an edge lost to an INIT
+ * (which clears IRR) or set while the vector was in service would
+ * otherwise leave the flag set with nothing to wake the vCPU (Linux then
+ * waits for ever on a CPU it brings back online). At worst the guest
+ * takes one upcall that finds nothing, which it is made to cope with. */
 #include <keel/hvm.h>
 #include <keel/domain.h>
 #include <keel/vcpu.h>
@@ -24,6 +32,9 @@ bool hvm_upcall_pending(struct vcpu *v)
  * the LAPIC's deliverable vector and the callback vector. */
 void hvm_deliver_events(struct vcpu *v, struct cpu_regs *regs)
 {
+    uint8_t uv = v->hvm->upcall_vector;
+    if (uv && hvm_upcall_pending(v))
+        vlapic_reassert(v, uv);
     uint8_t cb = hvm_upcall_pending(v) ? v->d->hvm->callback_vector : 0;
     uint8_t lv = vlapic_pending_vector(v);
     bool nmi = v->hvm->lapic.nmi_pending;

@@ -2,7 +2,9 @@
  * public/hvm/hvm_op.h (set_param 0, get_param 1; struct xen_hvm_param:
  * domid @0, index @4, value @8), public/hvm/params.h (HVM_PARAM_CALLBACK_IRQ
  * 0 with the type in bits 56-63, type 2 = vector in bits 0-7),
- * public/memory.h (XENMEM_add_to_physmap 7, XENMAPSPACE_*). */
+ * public/memory.h (XENMEM_add_to_physmap 7, XENMAPSPACE_*);
+ * HVMOP_set_evtchn_upcall_vector 23 with struct { uint32_t vcpu; uint8_t
+ * vector; } (public/hvm/hvm_op.h). */
 #include <keel/hvm.h>
 #include <keel/domain.h>
 #include <keel/errno.h>
@@ -16,6 +18,7 @@
 
 #define HVMOP_set_param         0
 #define HVMOP_get_param         1
+#define HVMOP_set_evtchn_upcall_vector 23
 #define HVM_PARAM_CALLBACK_IRQ  0
 #define CALLBACK_TYPE_SHIFT     56
 #define CALLBACK_TYPE_VECTOR    2
@@ -28,23 +31,59 @@ struct xen_hvm_param {
 };
 _Static_assert(sizeof(struct xen_hvm_param) == 16, "xen_hvm_param size");
 
+struct xen_hvm_evtchn_upcall_vector {
+    uint32_t vcpu;
+    uint8_t vector;
+};
+_Static_assert(sizeof(struct xen_hvm_evtchn_upcall_vector) == 8, "upcall_vector size");
+
 static bool is_self(struct vcpu *v, domid_t id)
 {
     return id == DOMID_SELF || id == v->d->id;
 }
 
+/* Only the vector type means anything for a PVH domain: it has no
+ * emulated PIC or IO-APIC, so any other type (GSI, PCI INTx, none) is
+ * accepted and changes nothing, as Xen 4.17 hvm_set_callback_via returns
+ * early without a vPIC (Linux sets GSI 1 after a per-vCPU upcall vector,
+ * "to trick the toolstack"). Vectors below 0x10 are exceptions: -EINVAL. */
 static long set_callback(struct vcpu *v, uint64_t value)
 {
     unsigned type = (unsigned)(value >> CALLBACK_TYPE_SHIFT);
-    if (value && type != CALLBACK_TYPE_VECTOR) {
-        log_warn("domain %u: HVM_PARAM_CALLBACK_IRQ type %u: only the vector type is delivered\n",
-                 v->d->id, type);
-        return -ENOSYS;
+    if (type != CALLBACK_TYPE_VECTOR) {
+        if (!v->d->hvm->callback_type_noted) {
+            v->d->hvm->callback_type_noted = true;
+            log_info("domain %u: HVM_PARAM_CALLBACK_IRQ %#lx (type %u): no emulated interrupt "
+                     "controller, nothing changes (as Xen)\n", v->d->id, value, type);
+        }
+        return 0;
     }
     uint8_t vector = (uint8_t)value;
-    if (value && vector < 0x10)
+    if (vector < 0x10)
         return -EINVAL;                 /* an exception vector */
-    v->d->hvm->callback_vector = value ? vector : 0;
+    v->d->hvm->callback_vector = vector;
+    return 0;
+}
+
+/* A vCPU's own event vector, through its local APIC (Linux >= 6.0 when
+ * CPUID base+4 has bit 6): from now on every upcall_pending 0->1 of that
+ * vCPU sets the vector in its LAPIC's IRR (evtchn_kick), the guest EOIs
+ * it. As Xen 4.17 hvmop_set_evtchn_upcall_vector: vectors below 0x10
+ * -EINVAL, no such vCPU -ENOENT, and the vector is raised once at once. */
+static long set_upcall_vector(struct vcpu *v, uint64_t arg)
+{
+    struct xen_hvm_evtchn_upcall_vector u;
+    if (copy_from_guest(&u, arg, sizeof(u)))
+        return -EFAULT;
+    if (u.vector < 0x10)
+        return -EINVAL;
+    struct vcpu *t = u.vcpu < v->d->nr_vcpus ? v->d->vcpu[u.vcpu] : NULL;
+    if (!t || !t->hvm)
+        return -ENOENT;
+    if (t->hvm->upcall_vector != u.vector)
+        log_info("domain %u vcpu %u: event upcall vector %#x\n", v->d->id, t->id, u.vector);
+    __atomic_store_n(&t->hvm->upcall_vector, u.vector, __ATOMIC_RELEASE);
+    vlapic_set_irq(t, u.vector);
     return 0;
 }
 
@@ -73,6 +112,8 @@ DECLARE_HYPERCALL(hvm_op)
         if (!rc)
             v->d->hvm->params[p.index] = p.value;
         return rc;
+    case HVMOP_set_evtchn_upcall_vector:
+        return set_upcall_vector(v, a2);
     default:
         return hypercall_unimplemented(v, __HYPERVISOR_hvm_op, "hvm_op", a1);
     }

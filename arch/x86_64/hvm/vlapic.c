@@ -115,6 +115,14 @@ void vlapic_set_irq(struct vcpu *v, uint8_t vector)
     kick(v);
 }
 
+void vlapic_reassert(struct vcpu *v, uint8_t vector)
+{
+    struct vlapic *l = lapic(v);
+    uint64_t bit = 1UL << (vector % 64);
+    if (!(l->isr[vector / 64] & bit))
+        __atomic_fetch_or(&l->irr[vector / 64], bit, __ATOMIC_ACQ_REL);
+}
+
 void vlapic_send_nmi(struct vcpu *v)
 {
     if (!v->hvm)
@@ -320,4 +328,26 @@ void vlapic_mmio_write(struct vcpu *v, unsigned off, unsigned size, uint32_t val
         val = (old & ~mask) | ((val << shift) & mask);
     }
     reg_write(v, reg, val, false);
+}
+
+/* For the vCPU dump (debug key q, and the Linux tests' stall report). */
+static int highest_bit(const uint64_t w[4])
+{
+    for (int i = 3; i >= 0; i--) {
+        uint64_t x = __atomic_load_n(&w[i], __ATOMIC_RELAXED);
+        if (x)
+            return i * 64 + 63 - __builtin_clzll(x);
+    }
+    return -1;
+}
+
+void hvm_dump_vcpu_lapic(const struct vcpu *v)
+{
+    const struct vlapic *l = &v->hvm->lapic;
+    static const char *const modes[] = { "off", "xAPIC", "x2APIC" };
+    /* -1: none */
+    log_info("    lapic %s, svr %#x, tpr %#x, irr top %d, isr top %d, upcall vector %#x, "
+             "callback vector %#x%s\n", modes[vlapic_mode(v)], l->svr, l->tpr,
+             highest_bit(l->irr), highest_bit(l->isr), v->hvm->upcall_vector,
+             v->d->hvm ? v->d->hvm->callback_vector : 0, l->nmi_pending ? ", NMI pending" : "");
 }

@@ -64,7 +64,13 @@ static void deliver(struct vcpu *src, struct vcpu *t, const struct vlapic_icr *c
             warn_once("domain %u: INIT IPI to running vCPU %u ignored\n", t->d->id, t->id);
             break;
         }
-        vlapic_init(t);                 /* APIC_BASE and its mode kept */
+        /* A vCPU that never ran is in its reset state already: its LAPIC
+         * keeps what was sent to it meanwhile (Xen 4.17 vlapic_init_sipi_one:
+         * "nothing to do if the VCPU is already reset"). Linux sets an AP's
+         * upcall vector before the INIT, with upcall_pending already set by
+         * register_vcpu_info: the vector in IRR is the AP's only wake-up. */
+        if (t->initialised)
+            vlapic_init(t);             /* APIC_BASE and its mode kept */
         t->hvm->lapic.sipi_wait = true;
         break;
     case VLAPIC_DM_STARTUP:
