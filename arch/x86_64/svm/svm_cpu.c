@@ -126,10 +126,12 @@ void svm_asid_for_entry(struct svm_vcpu *s)
 
 uint32_t svm_clean_for_entry(struct svm_vcpu *s)
 {
-    struct svm_cpu *c = &svm_cpus[smp_processor_id()];
-    bool use = svm_has_clean_bits || svm_clean_check;
-    uint32_t clean = vmcb_clean_for_entry(&s->clean, (int)smp_processor_id(), &c->last_vmcb,
-                                          s->vmcb, use ? VMCB_CLEAN_USED : 0);
+    if (!svm_has_clean_bits && !svm_clean_check)
+        return 0;                       /* the field stays 0; nothing to track */
+    unsigned cpu = smp_processor_id();
+    struct svm_cpu *c = &svm_cpus[cpu];
+    uint32_t clean = vmcb_clean_for_entry(&s->clean, (int)cpu, &c->last_vmcb, s->vmcb,
+                                          VMCB_CLEAN_USED);
     if (svm_clean_check)
         svm_clean_check_entry(s, clean);
     return svm_has_clean_bits ? clean : 0;      /* without the feature: always 0 */

@@ -104,7 +104,10 @@ void svm_run(struct vcpu *v, struct cpu_regs *regs, struct hvm_exit *exit)
     vm->rflags = regs->rflags;
     vm->rax = regs->rax;
     svm_asid_for_entry(s);
-    vm->clean = svm_clean_for_entry(s);    /* last: the ASID may just have changed */
+    /* Last: the ASID may just have changed. Without clean bits (and the
+     * check) the field stays 0, at the cost of one test. */
+    if (svm_has_clean_bits || svm_clean_check)
+        vm->clean = svm_clean_for_entry(s);
     /* With GIF clear nothing is delivered to the host; IF set means that
      * physical interrupts arriving in the guest exit (V_INTR_MASKING). */
     clgi();

@@ -212,12 +212,12 @@ static void svm_set_reg(struct vcpu *v, enum hvm_reg r, uint64_t val)
     uint64_t *p = reg_of(s->vmcb, r);
     if (!p)
         return;
-    note_outside_write(v);
-    vmcb_dirty_at(s, p);
-    if (r == HVM_REG_INTR_SHADOW) {
+    if (r == HVM_REG_INTR_SHADOW) {     /* never cached; written on every step over an insn */
         *p = (*p & ~1UL) | (val & 1);
         return;
     }
+    note_outside_write(v);
+    vmcb_dirty_at(s, p);
     if (r == HVM_REG_EFER)
         val |= EFER_SVME;
     *p = val;
@@ -247,6 +247,10 @@ static void svm_set_intr_window(struct vcpu *v, bool on)
 {
     struct svm_vcpu *s = svm_of(v);
     struct vmcb *vm = s->vmcb;
+    /* Asked before every entry: unchanged, it costs no write (and no
+     * reload of two cached groups on a CPU with clean bits). */
+    if (!!(vm->intercept1 & SVM_I1_VINTR) == on)
+        return;
     if (on) {
         vmcb_set(s, vintr, vm->vintr | SVM_VINTR_IRQ | SVM_VINTR_IGN_TPR);
         vmcb_set(s, intercept1, vm->intercept1 | SVM_I1_VINTR);
