@@ -10,33 +10,13 @@
 #include <keel/printf.h>
 #include <keel/string.h>
 
-#define SUBOPS  64                      /* sub-ops 0..62; 63 counts the rest */
-
-struct hypercall_stats {
-    uint32_t n[NR_HYPERCALLS][SUBOPS];
-};
-
-/* Numbers whose first argument is the sub-op (Xen's public headers):
- * platform_op 7 and the compat event-channel op 16 carry it in a struct. */
-#define BY_SUBOP ((1UL << 12) | (1UL << 17) | (1UL << 18) | (1UL << 20) | (1UL << 24) | \
-                  (1UL << 29) | (1UL << 30) | (1UL << 32) | (1UL << 33) | (1UL << 34) | \
-                  (1UL << 40))
-#define MEMOP_CMD_MASK  0x3f            /* memory_op: the rest of a1 is a start extent */
+#define SUBOPS  HYPERCALL_SUBOPS
+#define BY_SUBOP HYPERCALL_BY_SUBOP
 
 int hypercall_stats_init(struct domain *d)
 {
     d->hc_stats = kzalloc(sizeof(*d->hc_stats));
     return d->hc_stats ? 0 : -1;
-}
-
-void hypercall_count(struct domain *d, uint64_t nr, uint64_t a1)
-{
-    if (!d->hc_stats || nr >= NR_HYPERCALLS)
-        return;
-    uint64_t sub = 0;
-    if (BY_SUBOP & (1UL << nr))
-        sub = nr == 12 ? (a1 & MEMOP_CMD_MASK) : MIN(a1, (uint64_t)SUBOPS - 1);
-    __atomic_fetch_add(&d->hc_stats->n[nr][sub], 1, __ATOMIC_RELAXED);
 }
 
 /* "domain N hypercalls: name count, name:sub count, ..." a few per line. */

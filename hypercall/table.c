@@ -78,7 +78,8 @@ long hypercall_call_nested(struct vcpu *v, struct cpu_regs *regs, uint64_t nr, c
 long hypercall_invoke(struct vcpu *v, struct cpu_regs *regs, uint64_t nr, const uint64_t a[5])
 {
     const struct hypercall_def *h = nr < NR_HYPERCALLS ? &hypercall_table[nr] : NULL;
-    hypercall_count(v->d, nr, a[0]);
+    if (h)
+        hypercall_count(v->d->hc_stats, nr, a[0]);
     if (!h || !h->fn || (v->d->type == DOMAIN_PVH && !h->hvm))
         return hypercall_unimplemented(v, (unsigned)(nr < 127 ? nr : 127),
                                        h && h->name ? h->name : "unknown", 0);

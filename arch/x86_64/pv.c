@@ -26,11 +26,6 @@
 extern char pv_syscall_entry[];
 void pv_return_to_guest(struct cpu_regs *frame) __noreturn;
 
-struct vcpu *current_vcpu(void)
-{
-    return get_cpu_info()->current;
-}
-
 /* ---- per-CPU syscall stub ----
  * SYSCALL does not switch stacks, and Keel keeps no per-CPU segment base,
  * so each CPU gets a few bytes of code with its own addresses built in:

@@ -33,8 +33,31 @@ const char *hypercall_name(unsigned nr);
  * counted (nr, first argument), reported and freed at destruction. */
 struct domain;
 int hypercall_stats_init(struct domain *d);
-void hypercall_count(struct domain *d, uint64_t nr, uint64_t a1);
 void hypercall_stats_report(struct domain *d);
+
+#define HYPERCALL_SUBOPS    64          /* sub-ops 0..62; 63 counts the rest */
+struct hypercall_stats {
+    uint32_t n[NR_HYPERCALLS][HYPERCALL_SUBOPS];
+};
+/* Numbers whose first argument is the sub-op (Xen's public headers):
+ * platform_op 7 and the compat event-channel op 16 carry it in a struct. */
+#define HYPERCALL_BY_SUBOP ((1UL << 12) | (1UL << 17) | (1UL << 18) | (1UL << 20) | \
+                            (1UL << 24) | (1UL << 29) | (1UL << 30) | (1UL << 32) | \
+                            (1UL << 33) | (1UL << 34) | (1UL << 40))
+#define HYPERCALL_MEMOP_CMD_MASK 0x3f   /* memory_op: the rest of a1 is a start extent */
+
+/* On every hypercall: inline, one relaxed atomic add (vCPUs of a domain
+ * count into the same table). nr is below NR_HYPERCALLS. */
+static inline void hypercall_count(struct hypercall_stats *s, uint64_t nr, uint64_t a1)
+{
+    if (!s)
+        return;
+    uint64_t sub = 0;
+    if (HYPERCALL_BY_SUBOP & (1UL << nr))
+        sub = nr == 12 ? (a1 & HYPERCALL_MEMOP_CMD_MASK)
+                       : (a1 < HYPERCALL_SUBOPS - 1 ? a1 : HYPERCALL_SUBOPS - 1);
+    __atomic_fetch_add(&s->n[nr][sub], 1, __ATOMIC_RELAXED);
+}
 /* -ENOSYS for an unimplemented sub-op, logged once per domain and number. */
 long hypercall_unimplemented(struct vcpu *v, unsigned nr, const char *what, uint64_t subop);
 

@@ -105,7 +105,12 @@ long vcpu_op_timer(struct vcpu *v, struct vcpu *t, int cmd, uint64_t arg);
 /* Starts v on its processor (from that CPU's idle loop). */
 void vcpu_start(struct vcpu *v);
 /* The vCPU running on this CPU, or NULL when idle. */
-struct vcpu *current_vcpu(void);
+/* The vCPU on this CPU (NULL when idle): inline, as every hypercall,
+ * trap bounce and guest copy asks. */
+static inline struct vcpu *current_vcpu(void)
+{
+    return get_cpu_info()->current;
+}
 /* Leave the guest for good on this CPU (domain shut down or crashed). */
 void pv_leave_to_idle(void) __noreturn;
 
