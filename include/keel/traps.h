@@ -12,6 +12,16 @@ struct cpu_regs {
     uint64_t rip, cs, rflags, rsp, ss;         /* hardware frame */
 };
 
+#include <keel/cpu_regs_offsets.h>
+#define CPU_REGS_CHECK_(f, F) \
+    _Static_assert(__builtin_offsetof(struct cpu_regs, f) == CPU_REGS_##F, "cpu_regs." #f)
+CPU_REGS_CHECK_(r15, R15); CPU_REGS_CHECK_(r14, R14); CPU_REGS_CHECK_(r13, R13);
+CPU_REGS_CHECK_(r12, R12); CPU_REGS_CHECK_(r11, R11); CPU_REGS_CHECK_(r10, R10);
+CPU_REGS_CHECK_(r9, R9); CPU_REGS_CHECK_(r8, R8); CPU_REGS_CHECK_(rbp, RBP);
+CPU_REGS_CHECK_(rdi, RDI); CPU_REGS_CHECK_(rsi, RSI); CPU_REGS_CHECK_(rdx, RDX);
+CPU_REGS_CHECK_(rcx, RCX); CPU_REGS_CHECK_(rbx, RBX); CPU_REGS_CHECK_(rax, RAX);
+#undef CPU_REGS_CHECK_
+
 enum {
     VEC_DE = 0, VEC_DB = 1, VEC_NMI = 2, VEC_BP = 3, VEC_OF = 4, VEC_BR = 5,
     VEC_UD = 6, VEC_NM = 7, VEC_DF = 8, VEC_TS = 10, VEC_NP = 11, VEC_SS = 12,

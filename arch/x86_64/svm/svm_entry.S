@@ -5,20 +5,7 @@
  * host state (APM vol. 2 15.5.1): VMSAVE/VMLOAD move the rest (FS, GS, TR,
  * LDTR with hidden parts, KERNEL_GS_BASE, STAR/LSTAR/CSTAR/SFMASK,
  * SYSENTER_*) between the host area and the guest's VMCB. */
-#define R_R15   0
-#define R_R14   8
-#define R_R13   16
-#define R_R12   24
-#define R_R11   32
-#define R_R10   40
-#define R_R9    48
-#define R_R8    56
-#define R_RBP   64
-#define R_RDI   72
-#define R_RSI   80
-#define R_RDX   88
-#define R_RCX   96
-#define R_RBX   104
+#include <keel/cpu_regs_offsets.h>
 
     .section .text, "ax"
     .code64
@@ -37,37 +24,37 @@ svm_enter:
     vmsave  %rax
     movq    (%rsp), %rax
     vmload  %rax
-    movq    R_RBX(%rsi), %rbx
-    movq    R_RCX(%rsi), %rcx
-    movq    R_RDX(%rsi), %rdx
-    movq    R_RDI(%rsi), %rdi
-    movq    R_RBP(%rsi), %rbp
-    movq    R_R8(%rsi), %r8
-    movq    R_R9(%rsi), %r9
-    movq    R_R10(%rsi), %r10
-    movq    R_R11(%rsi), %r11
-    movq    R_R12(%rsi), %r12
-    movq    R_R13(%rsi), %r13
-    movq    R_R14(%rsi), %r14
-    movq    R_R15(%rsi), %r15
-    movq    R_RSI(%rsi), %rsi
+    movq    CPU_REGS_RBX(%rsi), %rbx
+    movq    CPU_REGS_RCX(%rsi), %rcx
+    movq    CPU_REGS_RDX(%rsi), %rdx
+    movq    CPU_REGS_RDI(%rsi), %rdi
+    movq    CPU_REGS_RBP(%rsi), %rbp
+    movq    CPU_REGS_R8(%rsi), %r8
+    movq    CPU_REGS_R9(%rsi), %r9
+    movq    CPU_REGS_R10(%rsi), %r10
+    movq    CPU_REGS_R11(%rsi), %r11
+    movq    CPU_REGS_R12(%rsi), %r12
+    movq    CPU_REGS_R13(%rsi), %r13
+    movq    CPU_REGS_R14(%rsi), %r14
+    movq    CPU_REGS_R15(%rsi), %r15
+    movq    CPU_REGS_RSI(%rsi), %rsi
     vmrun   %rax
     /* #VMEXIT: RAX and RSP are the host's again; the rest is the guest's. */
     movq    16(%rsp), %rax
-    movq    %rbx, R_RBX(%rax)
-    movq    %rcx, R_RCX(%rax)
-    movq    %rdx, R_RDX(%rax)
-    movq    %rsi, R_RSI(%rax)
-    movq    %rdi, R_RDI(%rax)
-    movq    %rbp, R_RBP(%rax)
-    movq    %r8, R_R8(%rax)
-    movq    %r9, R_R9(%rax)
-    movq    %r10, R_R10(%rax)
-    movq    %r11, R_R11(%rax)
-    movq    %r12, R_R12(%rax)
-    movq    %r13, R_R13(%rax)
-    movq    %r14, R_R14(%rax)
-    movq    %r15, R_R15(%rax)
+    movq    %rbx, CPU_REGS_RBX(%rax)
+    movq    %rcx, CPU_REGS_RCX(%rax)
+    movq    %rdx, CPU_REGS_RDX(%rax)
+    movq    %rsi, CPU_REGS_RSI(%rax)
+    movq    %rdi, CPU_REGS_RDI(%rax)
+    movq    %rbp, CPU_REGS_RBP(%rax)
+    movq    %r8, CPU_REGS_R8(%rax)
+    movq    %r9, CPU_REGS_R9(%rax)
+    movq    %r10, CPU_REGS_R10(%rax)
+    movq    %r11, CPU_REGS_R11(%rax)
+    movq    %r12, CPU_REGS_R12(%rax)
+    movq    %r13, CPU_REGS_R13(%rax)
+    movq    %r14, CPU_REGS_R14(%rax)
+    movq    %r15, CPU_REGS_R15(%rax)
     movq    (%rsp), %rax
     vmsave  %rax
     movq    8(%rsp), %rax

@@ -15,21 +15,7 @@
 
 #define VMCS_HOST_RSP   0x6c14
 
-#define R15 0
-#define R14 8
-#define R13 16
-#define R12 24
-#define R11 32
-#define R10 40
-#define R9  48
-#define R8  56
-#define RBP 64
-#define RDI 72
-#define RSI 80
-#define RDX 88
-#define RCX 96
-#define RBX 104
-#define RAX 112
+#include <keel/cpu_regs_offsets.h>
 
     .section .text, "ax"
     .code64
@@ -47,21 +33,21 @@ vmx_enter:
     vmwrite %rsp, %rax
     jbe     .Lfail                      /* CF or ZF: the VMCS is not usable */
     testl   %esi, %esi                  /* flags survive the movs below */
-    movq    RAX(%rdi), %rax
-    movq    RBX(%rdi), %rbx
-    movq    RCX(%rdi), %rcx
-    movq    RDX(%rdi), %rdx
-    movq    RSI(%rdi), %rsi
-    movq    RBP(%rdi), %rbp
-    movq    R8(%rdi), %r8
-    movq    R9(%rdi), %r9
-    movq    R10(%rdi), %r10
-    movq    R11(%rdi), %r11
-    movq    R12(%rdi), %r12
-    movq    R13(%rdi), %r13
-    movq    R14(%rdi), %r14
-    movq    R15(%rdi), %r15
-    movq    RDI(%rdi), %rdi
+    movq    CPU_REGS_RAX(%rdi), %rax
+    movq    CPU_REGS_RBX(%rdi), %rbx
+    movq    CPU_REGS_RCX(%rdi), %rcx
+    movq    CPU_REGS_RDX(%rdi), %rdx
+    movq    CPU_REGS_RSI(%rdi), %rsi
+    movq    CPU_REGS_RBP(%rdi), %rbp
+    movq    CPU_REGS_R8(%rdi), %r8
+    movq    CPU_REGS_R9(%rdi), %r9
+    movq    CPU_REGS_R10(%rdi), %r10
+    movq    CPU_REGS_R11(%rdi), %r11
+    movq    CPU_REGS_R12(%rdi), %r12
+    movq    CPU_REGS_R13(%rdi), %r13
+    movq    CPU_REGS_R14(%rdi), %r14
+    movq    CPU_REGS_R15(%rdi), %r15
+    movq    CPU_REGS_RDI(%rdi), %rdi
     jnz     .Lresume
     vmlaunch
     jmp     .Lfail
@@ -78,22 +64,22 @@ vmx_enter:
 vmx_exit_stub:
     pushq   %rdi                        /* the guest's */
     movq    8(%rsp), %rdi               /* regs */
-    movq    %rax, RAX(%rdi)
-    movq    %rbx, RBX(%rdi)
-    movq    %rcx, RCX(%rdi)
-    movq    %rdx, RDX(%rdi)
-    movq    %rsi, RSI(%rdi)
-    movq    %rbp, RBP(%rdi)
-    movq    %r8, R8(%rdi)
-    movq    %r9, R9(%rdi)
-    movq    %r10, R10(%rdi)
-    movq    %r11, R11(%rdi)
-    movq    %r12, R12(%rdi)
-    movq    %r13, R13(%rdi)
-    movq    %r14, R14(%rdi)
-    movq    %r15, R15(%rdi)
+    movq    %rax, CPU_REGS_RAX(%rdi)
+    movq    %rbx, CPU_REGS_RBX(%rdi)
+    movq    %rcx, CPU_REGS_RCX(%rdi)
+    movq    %rdx, CPU_REGS_RDX(%rdi)
+    movq    %rsi, CPU_REGS_RSI(%rdi)
+    movq    %rbp, CPU_REGS_RBP(%rdi)
+    movq    %r8, CPU_REGS_R8(%rdi)
+    movq    %r9, CPU_REGS_R9(%rdi)
+    movq    %r10, CPU_REGS_R10(%rdi)
+    movq    %r11, CPU_REGS_R11(%rdi)
+    movq    %r12, CPU_REGS_R12(%rdi)
+    movq    %r13, CPU_REGS_R13(%rdi)
+    movq    %r14, CPU_REGS_R14(%rdi)
+    movq    %r15, CPU_REGS_R15(%rdi)
     popq    %rax
-    movq    %rax, RDI(%rdi)
+    movq    %rax, CPU_REGS_RDI(%rdi)
     popq    %rdi
     xorl    %eax, %eax
 .Lreturn:
