@@ -52,12 +52,8 @@ for elf in "${elfs[@]}"; do
         echo "PASS $name (fails on Xen as documented: ${verdicts#keel-test: "$name": FAIL })"; pass=$((pass + 1))
     elif [ "$expect" = xen-fails ]; then
         echo "FAIL $name: expected the documented failure on Xen, got: ${verdicts:-no verdict} (log: $log)"; fail=$((fail + 1))
-    elif [ "$n" -ne 1 ]; then
-        echo "FAIL $name: $n verdict lines (log: $log)"; fail=$((fail + 1))
-    elif [ "$verdicts" = "keel-test: $name: PASS" ]; then
-        echo "PASS $name"; pass=$((pass + 1))
     else
-        echo "FAIL $name: ${verdicts#keel-test: "$name": FAIL }"; fail=$((fail + 1))
+        report_verdict "$name" "$log"
     fi
 done
 echo "xen-ref: $pass passed, $fail failed"

@@ -59,6 +59,19 @@ read_verdicts() {
     n=$(printf '%s' "$verdicts" | grep -c . || true)
 }
 
+# report_verdict NAME LOG: PASS when the one verdict line read_verdicts
+# found is a PASS, else FAIL with the reason (or the count of verdict
+# lines); counts into the caller's pass and fail.
+report_verdict() {
+    if [ "$n" -ne 1 ]; then
+        echo "FAIL $1: $n verdict lines (log: $2)"; fail=$((fail + 1))
+    elif [ "$verdicts" = "keel-test: $1: PASS" ]; then
+        echo "PASS $1"; pass=$((pass + 1))
+    else
+        echo "FAIL $1: ${verdicts#keel-test: "$1": FAIL }"; fail=$((fail + 1))
+    fi
+}
+
 # pair_extras WORD...: a pair's extra words split into Keel options (extra,
 # each after a space) and QEMU options (qopts: qemu=OPTS, + for spaces).
 # Sets the caller's extra and qopts.

@@ -60,12 +60,8 @@ for arg in "${elfs[@]}"; do
         else
             echo "FAIL $name: Xen did not crash it (log: $log)"; fail=$((fail + 1))
         fi
-    elif [ "$n" -ne 1 ]; then
-        echo "FAIL $name: $n verdict lines (log: $log)"; fail=$((fail + 1))
-    elif [ "$verdicts" = "keel-test: $name: PASS" ]; then
-        echo "PASS $name"; pass=$((pass + 1))
     else
-        echo "FAIL $name: ${verdicts#keel-test: "$name": FAIL }"; fail=$((fail + 1))
+        report_verdict "$name" "$log"
     fi
 done
 echo "xen-pvh: $pass passed, $fail failed"
